@@ -1,0 +1,97 @@
+"""Byte-level access to an emulated board program, for the board tests."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Callable
+
+import pytest
+
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+
+
+class BoardIO:
+    """A ``belay-emulator BOARD`` process spoken to in raw bytes."""
+
+    def __init__(self, board: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "belay_emulator", board, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            start_new_session=True,
+        )
+        self.buffer = b""
+
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_until(self, marker: bytes, timeout: float = 10.0) -> bytes:
+        """Return everything up to and including ``marker``; fail the test on timeout or EOF."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while marker not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"timeout waiting for {marker!r}; got {self.buffer[-300:]!r}")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    err = self.proc.stderr.read() if self.proc.stderr else b""
+                    pytest.fail(f"board exited waiting for {marker!r}; got {self.buffer[-300:]!r}; stderr {err!r}")
+                self.buffer += chunk
+        index = self.buffer.index(marker) + len(marker)
+        out, self.buffer = self.buffer[:index], self.buffer[index:]
+        return out
+
+    def enter_raw(self) -> None:
+        self.write(b"\r\x03\x03\x01")
+        self.read_until(RAW_BANNER)
+
+    def exec_raw(self, code: bytes, timeout: float = 10.0) -> tuple[bytes, bytes]:
+        """Run ``code`` in the classic raw REPL; return (stdout, stderr)."""
+        self.write(code + b"\x04")
+        self.read_until(b"OK", timeout)
+        out = self.read_until(b"\x04", timeout)[:-1]
+        err = self.read_until(b"\x04", timeout)[:-1]
+        self.read_until(b">", timeout)
+        return out, err
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def board_io() -> Iterator[Callable[..., BoardIO]]:
+    """Start board programs; every one is closed and reaped after the test."""
+    started: list[BoardIO] = []
+
+    def start(board: str, *args: str) -> BoardIO:
+        io = BoardIO(board, *args)
+        started.append(io)
+        return io
+
+    yield start
+    for io in started:
+        io.close()
