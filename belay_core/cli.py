@@ -1,2 +1,91 @@
-def main() -> int:
+"""The ``belay`` command line: a click group whose commands come from plugins.
+
+Commands are registered as `belay_core.records.CommandRecord` records and imported only when they
+run or show their own ``--help``: ``belay --help`` lists them from the records' summaries.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import click
+
+from belay_core._version import __version__
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class PluginGroup(click.Group):
+    """A group listing plugin-registered commands without importing them."""
+
+    def _records(self) -> dict[str, Any]:
+        from belay_core.plugins import get_plugins
+
+        return get_plugins().records("commands")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._records()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        record = self._records().get(cmd_name)
+        if record is None:
+            return None
+        from belay_core.errors import PluginError
+
+        try:
+            command = record.load()
+        except PluginError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"command {cmd_name!r} from {record.target!r} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = self._records()
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in records:
+                rows.append((name, records[name].summary))
+            else:
+                command = super().get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=PluginGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="belay")
+def cli() -> None:
+    """Belay: drive MicroPython and CircuitPython boards from host Python.
+
+    Device commands take -d/--device SPEC (default: the BELAY_DEVICE environment variable), e.g.
+    'emu:' for an emulated board, 'exec:COMMAND', or a serial port.
+    """
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point of the ``belay`` console script."""
+    try:
+        cli.main(args=argv, prog_name="belay", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except SystemExit as exc:  # ctx.exit(n)
+        return exc.code if isinstance(exc.code, int) else 1
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

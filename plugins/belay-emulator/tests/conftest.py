@@ -54,6 +54,24 @@ class BoardIO:
         out, self.buffer = self.buffer[:index], self.buffer[index:]
         return out
 
+    def read_exactly(self, count: int, timeout: float = 10.0) -> bytes:
+        """Return the next ``count`` bytes; fail the test on timeout or EOF."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while len(self.buffer) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"timeout waiting for {count} bytes; got {self.buffer[-300:]!r}")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    pytest.fail(f"board exited waiting for {count} bytes; got {self.buffer[-300:]!r}")
+                self.buffer += chunk
+        out, self.buffer = self.buffer[:count], self.buffer[count:]
+        return out
+
     def enter_raw(self) -> None:
         self.write(b"\r\x03\x03\x01")
         self.read_until(RAW_BANNER)

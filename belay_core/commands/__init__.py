@@ -1,0 +1,1 @@
+"""Core's ``belay`` commands, each imported only when it runs."""

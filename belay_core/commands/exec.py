@@ -1,0 +1,28 @@
+"""``belay exec``."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from belay_core.commands._common import device_option, reporting, timeout_value
+
+
+@click.command("exec")
+@device_option
+@click.argument("code")
+def exec_(spec: str, timeout: Optional[float], code: str) -> None:
+    """Run CODE on the board; print an expression's value.
+
+    \b
+    Example:
+      belay exec -d emu: "import sys; print(sys.platform)"
+      belay exec -d emu: "1 + 1"
+    """
+    from belay_core.device import Device
+
+    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
+        result = device(code)
+        if result is not None:
+            click.echo(repr(result))

@@ -1,0 +1,147 @@
+"""What plugins register: small records, so nothing heavy is imported until it is used.
+
+Every ``belay_register_<kind>()`` hook returns a list of these records. A record names the object
+it stands for by an import target (``"package.module:attribute"``) or carries the object itself, and
+`Record.load` imports it only when Belay needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, ClassVar, Union
+
+from attrs import define, field
+
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _check_name(instance: Record, attribute: Any, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"{type(instance).__name__} name {value!r} is invalid: use lower-case letters, digits, '-' and '_'"
+        )
+
+
+def _check_target(instance: Record, attribute: Any, value: Any) -> None:
+    if isinstance(value, str) and not _TARGET.match(value):
+        raise ValueError(f"{type(instance).__name__} target {value!r} is not of the form 'package.module:attribute'")
+
+
+@define(frozen=True)
+class Record:
+    """Base of every registration record.
+
+    Parameters
+    ----------
+    name
+        The name users select it by (``"exec"``, ``"fnv1a32"``, ``"sync"``).
+    target
+        ``"package.module:attribute"`` to import on first use, or the object itself.
+    summary
+        One line shown in listings and ``--help``.
+    """
+
+    kind: ClassVar[str] = "record"
+
+    name: str = field(validator=_check_name)
+    target: Union[str, Any] = field(validator=_check_target)
+    summary: str = ""
+
+    def load(self) -> Any:
+        """Import and return the object this record stands for.
+
+        Raises
+        ------
+        PluginError
+            When the target cannot be imported.
+        """
+        if not isinstance(self.target, str):
+            return self.target
+        module_name, _, attr = self.target.partition(":")
+        from belay_core.errors import PluginError
+
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise PluginError(f"cannot load {self.kind} {self.name!r} from {self.target!r}: {exc}") from exc
+        return obj
+
+
+@define(frozen=True)
+class TransportRecord(Record):
+    """A transport: how bytes reach a board.
+
+    Parameters
+    ----------
+    prefixes
+        Device-spec prefixes it handles (``("exec:",)``, ``("ws://", "wss://")``).
+    example
+        An example spec shown in error messages and ``belay plugins``.
+    """
+
+    kind: ClassVar[str] = "transport"
+
+    prefixes: tuple[str, ...] = field(default=(), converter=tuple)
+    example: str = ""
+
+    def handles(self, spec: str) -> bool:
+        """Whether ``spec`` starts with one of this transport's prefixes."""
+        return any(spec.startswith(prefix) for prefix in self.prefixes)
+
+
+@define(frozen=True)
+class CommandRecord(Record):
+    """A ``belay`` sub-command; ``target`` is a `click.Command`."""
+
+    kind: ClassVar[str] = "command"
+
+
+@define(frozen=True)
+class ExecuterRecord(Record):
+    """A decorator ``@device.<name>``; ``target`` is the executer class."""
+
+    kind: ClassVar[str] = "executer"
+
+
+@define(frozen=True)
+class HasherRecord(Record):
+    """A file hasher with host and device sides, used by sync; ``target`` is the hasher class."""
+
+    kind: ClassVar[str] = "hasher"
+
+
+@define(frozen=True)
+class MinifierRecord(Record):
+    """A source minifier; ``target`` is a callable ``(source: str) -> str``."""
+
+    kind: ClassVar[str] = "minifier"
+
+
+@define(frozen=True)
+class DownloaderRecord(Record):
+    """A dependency downloader.
+
+    Parameters
+    ----------
+    schemes
+        Source prefixes it handles (``("github:", "https://github.com/")``).
+    """
+
+    kind: ClassVar[str] = "downloader"
+
+    schemes: tuple[str, ...] = field(default=(), converter=tuple)
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    "transports": TransportRecord,
+    "executers": ExecuterRecord,
+    "hashers": HasherRecord,
+    "minifiers": MinifierRecord,
+    "downloaders": DownloaderRecord,
+    "commands": CommandRecord,
+}
+"""Record type of each kind, keyed by the kind's plural (the hook is ``belay_register_<kind>``)."""

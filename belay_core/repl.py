@@ -1,0 +1,329 @@
+"""The raw-REPL protocol engine: transport-agnostic, in core.
+
+MicroPython's raw REPL (entered with Ctrl-A) runs code sent with a closing Ctrl-D and answers
+``OK`` + stdout + ``\\x04`` + stderr + ``\\x04>``. Raw-paste mode (``\\x05A\\x01``, answered ``R\\x01`` and a
+window size) adds flow control, so large code is never lost on a small UART buffer.
+
+How this engine saves round trips:
+
+- The raw-paste request and the first window of code go out in one write. A firmware that refuses
+  raw-paste (``R\\x00``) or does not know it (it resets the raw REPL line and prints the banner
+  again) keeps reading that code as classic raw-REPL input, so no round trip is spent asking.
+- Once the firmware's answer is known it is remembered; classic raw-REPL code is written in one
+  piece, as fast as the transport accepts it, with no fixed sleeps.
+- Device output is handed to a consumer as it arrives.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from typing import Callable, Optional
+
+from belay_core.errors import ConnectionLost, DeviceTimeoutError, ProtocolError
+from belay_core.transport import Transport
+
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+SOFT_REBOOT = b"soft reboot\r\n"
+RAW_PASTE_REQUEST = b"\x05A\x01"
+DEFAULT_WINDOW = 128
+"""Raw-paste window assumed before the firmware names its own (what MicroPython boards use)."""
+
+RECOVER_TIMEOUT = 3.0
+"""Seconds the board gets to finish after Ctrl-C before the engine gives up on it."""
+
+OutputConsumer = Callable[[bytes], None]
+
+
+class _Timeout(Exception):
+    """A deadline passed while waiting for the board (internal)."""
+
+
+class RawRepl:
+    """Speak the raw REPL over a `Transport`.
+
+    Parameters
+    ----------
+    transport
+        An open transport.
+
+    Attributes
+    ----------
+    raw_paste
+        ``True``/``False`` once known whether the firmware does raw-paste; ``None`` before.
+    round_trips
+        Times the engine waited for the board after writing: the cost that matters on slow lines.
+    bytes_written
+        Bytes written to the transport.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.raw_paste: Optional[bool] = None
+        self.window = DEFAULT_WINDOW
+        self.round_trips = 0
+        self.bytes_written = 0
+        self._buffer = bytearray()
+        self._in_raw = False
+        self._dirty = True
+
+    # ------------------------------------------------------------------------------------------------
+    # Bytes
+    # ------------------------------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        self.transport.write(data)
+        self.bytes_written += len(data)
+
+    def _fill(self, deadline: Optional[float]) -> None:
+        if deadline is None:
+            timeout = None
+        else:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                raise _Timeout
+        chunk = self.transport.read(65536, timeout)
+        if not chunk:
+            raise _Timeout
+        self._buffer += chunk
+
+    def _read_until(
+        self, marker: bytes, deadline: Optional[float], consumer: Optional[OutputConsumer] = None
+    ) -> bytes:
+        """Read up to and including ``marker``; return what came before it.
+
+        With ``consumer``, what comes before the marker is handed over as it arrives and an empty
+        bytes is returned.
+        """
+        start = 0
+        while True:
+            index = self._buffer.find(marker, start)
+            if index >= 0:
+                before = bytes(self._buffer[:index])
+                del self._buffer[: index + len(marker)]
+                if consumer is not None:
+                    if before:
+                        consumer(before)
+                    return b""
+                return before
+            if consumer is not None:
+                keep = len(marker) - 1
+                ready = len(self._buffer) - keep
+                if ready > 0:
+                    consumer(bytes(self._buffer[:ready]))
+                    del self._buffer[:ready]
+                start = 0
+            else:
+                start = max(0, len(self._buffer) - len(marker) + 1)
+            self._fill(deadline)
+
+    def _read_exact(self, size: int, deadline: Optional[float]) -> bytes:
+        while len(self._buffer) < size:
+            self._fill(deadline)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _discard_input(self) -> None:
+        self._buffer.clear()
+        while self.transport.read(65536, 0):
+            pass
+
+    # ------------------------------------------------------------------------------------------------
+    # Modes
+    # ------------------------------------------------------------------------------------------------
+
+    def enter(self, *, soft_reset: bool = False, timeout: float = 10.0) -> None:
+        """Interrupt whatever runs and enter the raw REPL, optionally with a soft reset.
+
+        Parameters
+        ----------
+        soft_reset
+            Soft-reset the board once in the raw REPL: a fresh heap, as after power-on.
+        timeout
+            Seconds to wait for the board's answers.
+
+        Raises
+        ------
+        DeviceTimeoutError
+            When the board does not answer like a MicroPython raw REPL.
+        """
+        deadline = time.monotonic() + timeout
+        self._discard_input()
+        self._write(b"\r\x03\x03\x01")
+        self.round_trips += 1
+        try:
+            self._read_until(RAW_BANNER, deadline)
+            if soft_reset:
+                self._write(b"\x04")
+                self.round_trips += 1
+                self._read_until(SOFT_REBOOT, deadline)
+                self._read_until(RAW_BANNER, deadline)
+        except _Timeout:
+            seen = bytes(self._buffer[-200:])
+            raise DeviceTimeoutError(
+                f"{self.transport.describe()} did not answer like a MicroPython raw REPL within {timeout:g} s "
+                f"(received {seen!r}). Is a MicroPython board on this line, and is no other program using it?"
+            ) from None
+        self._in_raw = True
+        self._dirty = False
+
+    def exit(self) -> None:
+        """Leave the raw REPL for the friendly REPL (Ctrl-B); harmless if the line is gone."""
+        if self._in_raw:
+            self._in_raw = False
+            try:
+                self._write(b"\x02")
+            except ConnectionLost:
+                pass
+
+    def soft_reset(self, timeout: float = 10.0) -> None:
+        """Soft-reset the board and come back to the raw REPL."""
+        self.enter(soft_reset=True, timeout=timeout)
+
+    # ------------------------------------------------------------------------------------------------
+    # Running code
+    # ------------------------------------------------------------------------------------------------
+
+    def exec(
+        self,
+        code: bytes,
+        *,
+        timeout: Optional[float] = None,
+        on_stdout: Optional[OutputConsumer] = None,
+    ) -> bytes:
+        """Run ``code`` on the board and wait for it to finish.
+
+        Parameters
+        ----------
+        code
+            MicroPython source.
+        timeout
+            Seconds the whole call may take; ``None`` waits forever. On expiry the board is
+            interrupted with Ctrl-C, the line is brought back to the raw REPL and
+            `DeviceTimeoutError` is raised.
+        on_stdout
+            Called with each piece of the board's output as it arrives.
+
+        Returns
+        -------
+        bytes
+            The board's stderr part: empty on success, else the traceback.
+
+        Raises
+        ------
+        DeviceTimeoutError, ConnectionLost, ProtocolError
+        KeyboardInterrupt
+            Re-raised after the board was interrupted and the line recovered.
+        """
+        if self._dirty:
+            self.enter(timeout=10.0 if timeout is None else max(timeout, 1.0))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._dirty = True  # until the board's prompt is read back
+        try:
+            self._send(code, deadline)
+            self.round_trips += 1
+            self._read_until(b"\x04", deadline, on_stdout or _drop)
+            stderr = self._read_until(b"\x04", deadline)
+            self._read_until(b">", deadline)
+        except _Timeout:
+            recovered = self._recover()
+            raise DeviceTimeoutError(
+                f"the board did not finish within {timeout:g} s; it was interrupted with Ctrl-C"
+                + ("" if recovered else " but did not answer; the next call re-enters the raw REPL")
+            ) from None
+        except KeyboardInterrupt:
+            self._recover()
+            raise
+        self._dirty = False
+        return stderr
+
+    def _send(self, code: bytes, deadline: Optional[float]) -> None:
+        if self.raw_paste is False:
+            self._write(code + b"\x04")
+            self._expect_ok(deadline)
+            return
+        first = code[: self.window]
+        rest = code[len(first) :]
+        self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
+        if self.raw_paste is None:
+            answer = self._read_exact(2, deadline)
+            if answer == b"R\x01":
+                self.raw_paste = True
+            elif answer == b"R\x00":
+                self.raw_paste = False
+            elif answer == RAW_BANNER[:2]:
+                # The firmware does not know raw-paste: Ctrl-A reset its raw REPL line and it printed
+                # the banner again; the code that followed is being read as classic raw-REPL input.
+                self._read_until(RAW_BANNER[2:], deadline)
+                self.raw_paste = False
+            else:
+                raise ProtocolError(f"unexpected answer to the raw-paste request: {answer!r}")
+            if not self.raw_paste:
+                if rest:
+                    self._write(rest + b"\x04")
+                self._expect_ok(deadline)
+                return
+        else:
+            if self._read_exact(2, deadline) != b"R\x01":
+                raise ProtocolError("the board stopped accepting raw-paste")
+        window = struct.unpack("<H", self._read_exact(2, deadline))[0]
+        if window != self.window:
+            if len(first) > window:  # pragma: no cover - no known firmware has a window under 128
+                raise ProtocolError(f"raw-paste window {window} is smaller than the {len(first)} bytes sent")
+            self.window = window
+        self._paste_rest(rest, window - len(first), deadline)
+
+    def _paste_rest(self, rest: bytes, allowance: int, deadline: Optional[float]) -> None:
+        """Send the rest of a raw-paste body within the board's window, then wait for its end ack."""
+        sent = 0
+        finished = not rest
+        while True:
+            if sent < len(rest) and allowance > 0 and not self._buffer:
+                size = min(allowance, len(rest) - sent)
+                end = sent + size
+                self._write(rest[sent:end] + (b"\x04" if end == len(rest) else b""))
+                allowance -= size
+                sent = end
+                finished = end == len(rest)
+                continue
+            if not self._buffer:
+                self._fill(deadline)
+            byte = self._buffer[:1]
+            del self._buffer[:1]
+            if byte == b"\x01":
+                allowance += self.window
+            elif byte == b"\x04":
+                if not finished:  # the board ended the paste early (it ran out of memory, or was reset)
+                    self._write(b"\x04")
+                return
+            else:
+                raise ProtocolError(f"unexpected byte {byte!r} from the board during raw-paste")
+
+    def _expect_ok(self, deadline: Optional[float]) -> None:
+        answer = self._read_exact(2, deadline)
+        if answer != b"OK":
+            more = bytes(self._buffer[:200])
+            raise ProtocolError(f"the board did not accept the code: expected b'OK', got {answer + more!r}")
+
+    def _recover(self) -> bool:
+        """Interrupt the board and read it back to the raw-REPL prompt; return whether that worked."""
+        deadline = time.monotonic() + RECOVER_TIMEOUT
+        try:
+            self._write(b"\x03")
+            # The interrupted code ends like any other: stdout \x04 traceback \x04 >.
+            self._read_until(b"\x04", deadline)
+            self._read_until(b"\x04", deadline)
+            self._read_until(b">", deadline)
+        except (_Timeout, ConnectionLost):
+            self._dirty = True
+            return False
+        except KeyboardInterrupt:
+            self._dirty = True
+            raise
+        self._dirty = False
+        return True
+
+
+def _drop(data: bytes) -> None:
+    """Discard device output."""

