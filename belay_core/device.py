@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT = 60.0
 _UNSET: Any = object()
 
 RESULT_MARK = "\x02"
-"""Starts the result frame ``\\x02<length>:<repr>`` the board prints last, after all user output."""
+"""Starts the result frame ``\\x02<length>:<repr>\\n`` the board prints last, after all user output."""
 
 # Defined on the board at connect. `__belay_r` prints the result frame; because it is the last thing
 # printed before the raw REPL's end marker, and its length is part of it, no user output can be
@@ -29,7 +29,7 @@ RESULT_MARK = "\x02"
 _HELPERS = """\
 import sys
 def __belay_r(v):
- s=repr(v);print('\\x02%d:%s'%(len(s),s),end='')
+ s=repr(v);print('\\x02%d:%s'%(len(s),s))
 def __belay_i():
  i=sys.implementation;e=[]
  for n in('native','viper'):
@@ -161,6 +161,8 @@ class _ResultFilter:
         result = None
         if held:
             text = held.decode("utf-8", errors="replace")[1:]
+            if text.endswith("\n"):  # print's newline: a board-side flush on line-buffered consoles
+                text = text[:-2] if text.endswith("\r\n") else text[:-1]
             length, sep, body = text.partition(":")
             if sep and length.isdigit() and len(body) == int(length):
                 result = body

@@ -66,6 +66,7 @@ class RawRepl:
         self._buffer = bytearray()
         self._in_raw = False
         self._dirty = True
+        self._paste_open = False
 
     # ------------------------------------------------------------------------------------------------
     # Bytes
@@ -150,15 +151,23 @@ class RawRepl:
         """
         deadline = time.monotonic() + timeout
         self._discard_input()
-        self._write(b"\r\x03\x03\x01")
+        self._paste_open = False
+        # Without a reset, the raw-paste question rides along with entering the raw REPL. After a
+        # soft reset it is asked separately: bytes sent while a board reboots may be lost.
+        probe = self.raw_paste is None and not soft_reset
+        self._write(b"\r\x03\x03\x01" + (b"\x04" if soft_reset else RAW_PASTE_REQUEST if probe else b""))
         self.round_trips += 1
         try:
             self._read_until(RAW_BANNER, deadline)
             if soft_reset:
-                self._write(b"\x04")
-                self.round_trips += 1
                 self._read_until(SOFT_REBOOT, deadline)
                 self._read_until(RAW_BANNER, deadline)
+                if self.raw_paste is None:
+                    self._write(RAW_PASTE_REQUEST)
+                    self.round_trips += 1
+                    probe = True
+            if probe:
+                self._read_probe_answer(deadline)
         except _Timeout:
             seen = bytes(self._buffer[-200:])
             raise DeviceTimeoutError(
@@ -167,6 +176,23 @@ class RawRepl:
             ) from None
         self._in_raw = True
         self._dirty = False
+
+    def _read_probe_answer(self, deadline: Optional[float]) -> None:
+        """Read the answer to a raw-paste request sent on an empty raw-REPL line."""
+        answer = self._read_exact(2, deadline)
+        if answer == b"R\x01":
+            self.raw_paste = True
+            self._paste_open = True  # the board now waits for the body of a raw paste
+            self.window = struct.unpack("<H", self._read_exact(2, deadline))[0]
+        elif answer == b"R\x00":
+            self.raw_paste = False
+        elif answer == RAW_BANNER[:2]:
+            # The firmware does not know raw-paste: the Ctrl-A in the request reset its raw REPL line
+            # and it printed the banner again.
+            self._read_until(RAW_BANNER[2:], deadline)
+            self.raw_paste = False
+        else:
+            raise ProtocolError(f"unexpected answer to the raw-paste request: {answer + bytes(self._buffer[:100])!r}")
 
     def exit(self) -> None:
         """Leave the raw REPL for the friendly REPL (Ctrl-B); harmless if the line is gone."""
@@ -239,47 +265,39 @@ class RawRepl:
         return stderr
 
     def _send(self, code: bytes, deadline: Optional[float]) -> None:
-        if self.raw_paste is False:
+        if self._paste_open:  # the raw-paste request went out with entering the raw REPL
+            self._paste_open = False
+            self._paste_rest(code, self.window, deadline)
+            return
+        if self.raw_paste is None:
+            self._write(RAW_PASTE_REQUEST)
+            self._read_probe_answer(deadline)
+            self._send(code, deadline)
+            return
+        if not self.raw_paste:
             self._write(code + b"\x04")
             self._expect_ok(deadline)
             return
+        # Raw-paste request and the first window of code in one write.
         first = code[: self.window]
         rest = code[len(first) :]
         self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
-        if self.raw_paste is None:
-            answer = self._read_exact(2, deadline)
-            if answer == b"R\x01":
-                self.raw_paste = True
-            elif answer == b"R\x00":
-                self.raw_paste = False
-            elif answer == RAW_BANNER[:2]:
-                # The firmware does not know raw-paste: Ctrl-A reset its raw REPL line and it printed
-                # the banner again; the code that followed is being read as classic raw-REPL input.
-                self._read_until(RAW_BANNER[2:], deadline)
-                self.raw_paste = False
-            else:
-                raise ProtocolError(f"unexpected answer to the raw-paste request: {answer!r}")
-            if not self.raw_paste:
-                if rest:
-                    self._write(rest + b"\x04")
-                self._expect_ok(deadline)
-                return
-        else:
-            if self._read_exact(2, deadline) != b"R\x01":
-                raise ProtocolError("the board stopped accepting raw-paste")
+        if self._read_exact(2, deadline) != b"R\x01":
+            raise ProtocolError("the board stopped accepting raw-paste")
         window = struct.unpack("<H", self._read_exact(2, deadline))[0]
-        if window != self.window:
-            if len(first) > window:  # pragma: no cover - no known firmware has a window under 128
-                raise ProtocolError(f"raw-paste window {window} is smaller than the {len(first)} bytes sent")
-            self.window = window
-        self._paste_rest(rest, window - len(first), deadline)
+        if window < len(first):  # pragma: no cover - a firmware never shrinks its window
+            raise ProtocolError(f"raw-paste window shrank to {window} bytes")
+        self._paste_rest(rest, window - len(first), deadline, finished=not rest)
 
-    def _paste_rest(self, rest: bytes, allowance: int, deadline: Optional[float]) -> None:
-        """Send the rest of a raw-paste body within the board's window, then wait for its end ack."""
+    def _paste_rest(self, rest: bytes, allowance: int, deadline: Optional[float], finished: bool = False) -> None:
+        """Send (the rest of) a raw-paste body within the board's window, then wait for its end ack."""
         sent = 0
-        finished = not rest
         while True:
-            if sent < len(rest) and allowance > 0 and not self._buffer:
+            if not finished and allowance > 0 and not self._buffer:
+                if not rest:
+                    self._write(b"\x04")
+                    finished = True
+                    continue
                 size = min(allowance, len(rest) - sent)
                 end = sent + size
                 self._write(rest[sent:end] + (b"\x04" if end == len(rest) else b""))

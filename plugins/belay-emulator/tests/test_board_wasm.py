@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from belay_emulator.boards import wasm
 
-pytestmark = pytest.mark.skipif(wasm.unavailable() is not None, reason=f"wasm board: {wasm.unavailable()}")
+_REASON = wasm.unavailable()
+pytestmark = pytest.mark.skipif(_REASON is not None, reason=f"wasm board: {_REASON}")
 
 BANNER = b"MicroPython v1.27.0 on "
 PROMPT = b">>> "

@@ -27,9 +27,11 @@ Ctrl-C
     way, is gone): the relay sends ``SIGINT`` and drops the byte, as a board's UART consumes its
     interrupt character. Otherwise the byte is forwarded, as at an idle prompt; and if the child then
     starts running code before reading that byte (the host sent code and ``\x03`` back to back), the
-    relay notices through the pipe's unread count and sends ``SIGINT`` then. The window left is the few
-    microseconds between the mask check and ``kill()``; should the process die of that ``SIGINT``, it is
-    restarted like a soft reset, in the same mode.
+    relay notices through the pipe's unread count and sends ``SIGINT`` then. A race is left: code that
+    ends within the tens of microseconds between the mask check and ``kill()`` leaves the port without
+    its handler, and the process dies (about 1 in 300 when a ``\x03`` is aimed at the end of a command
+    lasting microseconds; never seen when interrupting code that runs for milliseconds). Such a death is
+    shown and handled as a soft reset, in the same mode.
 
 Filesystem
     Before the REPL, a start-up script (run with ``-i -c``, printing nothing) remounts a ``VfsPosix`` of

@@ -3,7 +3,7 @@
 The npm package ``@micropython/micropython-webassembly-pyscript`` (pinned in ``node/package-lock.json``)
 is installed with ``npm ci`` into ``${XDG_CACHE_HOME:-~/.cache}/belay/emulator/wasm-<version>/`` on first
 use; ``node/board.mjs`` then serves it on stdin/stdout like a board's serial line (raw-paste, soft
-reset, Ctrl-C, ``\\r\\n`` line endings and a board-like flash are added there).
+reset, Ctrl-C, CRLF line endings and a board-like flash are added there).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def install() -> str:
 
 
 def command(fs: Optional[Path] = None) -> list[str]:
-    """The command line serving the board (the package must be installed).
+    """Build the command line that serves the board (the package must be installed).
 
     Parameters
     ----------
