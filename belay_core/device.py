@@ -201,7 +201,8 @@ class Device:
     soft_reset
         Soft-reset the board on connect, for a fresh heap (default ``True``).
     stream_out
-        Where board output goes as it is printed (default ``sys.stdout``; ``None`` discards it).
+        Where board output goes as it is printed (default: ``sys.stdout`` at the time of each call;
+        ``None`` discards it).
     **options
         Options for the transport (baud rate, password, ...).
 
@@ -226,12 +227,11 @@ class Device:
             spec = os.environ.get("BELAY_DEVICE")
             if not spec:
                 raise DeviceSpecError(
-                    "no device given: pass a spec (e.g. Device('/dev/ttyACM0') or Device('emu:')) "
-                    "or set BELAY_DEVICE"
+                    "no device given: pass a spec (e.g. Device('/dev/ttyACM0') or Device('emu:')) or set BELAY_DEVICE"
                 )
         self.spec = spec
         self.timeout = timeout
-        self.stream_out = sys.stdout if stream_out is _UNSET else stream_out
+        self.stream_out = stream_out
         self._lock = threading.RLock()
         self._closed = False
         self._transport = self._make_transport(spec, options)
@@ -311,12 +311,12 @@ class Device:
         timeout: Optional[float],
         expression: bool,
         trusted: bool,
-        stream_out: Optional[TextIO] = None,
+        stream_out: Optional[TextIO] = _UNSET,
     ) -> Any:
         with self._lock:
             if self._closed:
                 raise DeviceClosedError(f"the device {self.spec!r} is closed")
-            output = _ResultFilter(stream_out)
+            output = _ResultFilter(sys.stdout if stream_out is _UNSET else stream_out)
             stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             text = output.finish()
         if stderr:
@@ -330,7 +330,7 @@ class Device:
     @staticmethod
     def _parse(text: str, trusted: bool) -> Any:
         if trusted:
-            return eval(text)  # noqa: S307 - asked for with trusted=True
+            return eval(text)
         try:
             return ast.literal_eval(text)
         except (ValueError, SyntaxError):

@@ -25,7 +25,7 @@ class DeviceClosedError(BelayError):
     """The `Device` was used after `close()`."""
 
 
-class ConnectionLost(BelayError):  # noqa: N818 - the name users know from the issue tracker and docs
+class ConnectionLost(BelayError):
     """The line to the board is gone: the port closed, the process exited, the socket dropped."""
 
 

@@ -318,8 +318,9 @@ def load_plugins(environ: Optional[Mapping[str, str]] = None, *, strict: Optiona
     plugins = Plugins(strict=strict)
     from belay_core import _builtin
 
-    plugins.add(CORE, _builtin, PluginInfo(name=CORE, module=_builtin.__name__, distribution="belay-core",
-                                            version=__version__))
+    plugins.add(
+        CORE, _builtin, PluginInfo(name=CORE, module=_builtin.__name__, distribution="belay-core", version=__version__)
+    )
     plugins.load_entry_points(environ)
     return plugins
 
@@ -344,4 +345,4 @@ def reset_plugins() -> None:
         _plugins = None
 
 
-__all__ = ["Plugins", "PluginInfo", "get_plugins", "load_plugins", "reset_plugins"]
+__all__ = ["PluginInfo", "Plugins", "get_plugins", "load_plugins", "reset_plugins"]

@@ -1,4 +1,4 @@
-"""The raw-REPL protocol engine: transport-agnostic, in core.
+r"""The raw-REPL protocol engine: transport-agnostic, in core.
 
 MicroPython's raw REPL (entered with Ctrl-A) runs code sent with a closing Ctrl-D and answers
 ``OK`` + stdout + ``\\x04`` + stderr + ``\\x04>``. Raw-paste mode (``\\x05A\\x01``, answered ``R\\x01`` and a
@@ -88,9 +88,7 @@ class RawRepl:
             raise _Timeout
         self._buffer += chunk
 
-    def _read_until(
-        self, marker: bytes, deadline: Optional[float], consumer: Optional[OutputConsumer] = None
-    ) -> bytes:
+    def _read_until(self, marker: bytes, deadline: Optional[float], consumer: Optional[OutputConsumer] = None) -> bytes:
         """Read up to and including ``marker``; return what came before it.
 
         With ``consumer``, what comes before the marker is handed over as it arrives and an empty

@@ -140,7 +140,7 @@ def test_duplicate_names_name_both_distributions(fake_plugins):
     failed = [i for i in (plugins.infos["alpha"], plugins.infos["beta"]) if i.status == "failed"]
     assert len(failed) == 1
     assert "belay-alpha" in failed[0].error and "belay-beta" in failed[0].error
-    with pytest.raises(PluginError, match="belay-alpha.*belay-beta"):
+    with pytest.raises(PluginError, match=r"belay-alpha.*belay-beta"):
         load_plugins({"BELAY_STRICT_PLUGINS": "1"})
 
 

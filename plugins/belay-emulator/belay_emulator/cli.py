@@ -69,6 +69,41 @@ def install(board: str) -> None:
     click.echo(wasm.install())
 
 
+APT_PACKAGES = {
+    "microbit": ("qemu-system-arm", "firmware-microbit-micropython"),
+    "wasm": ("nodejs", "npm"),
+}
+"""Debian packages each board needs when missing."""
+
+
+@cli.command()
+@click.option("--apt", "use_apt", is_flag=True, help="Install missing Debian packages with apt-get (needs root).")
+@click.option("--strict", is_flag=True, help="Exit non-zero when a board still cannot run.")
+def setup(use_apt: bool, strict: bool) -> None:
+    """Make every board ready: check each, install what is missing, and say what is still needed."""
+    import os
+    import shutil
+    import subprocess
+
+    missing = [name for name in boards.BOARDS if boards.load(name).unavailable() is not None]
+    packages = sorted({pkg for name in missing for pkg in APT_PACKAGES.get(name, ())})
+    if packages and use_apt and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        click.echo(f"belay-emulator: installing {' '.join(packages)} with apt-get", err=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env, stdout=subprocess.DEVNULL)
+    failed = False
+    for name in boards.BOARDS:
+        module = boards.load(name)
+        if name == "wasm" and module.unavailable() is None:
+            module.install()
+        reason = module.unavailable()
+        failed = failed or reason is not None
+        click.echo(f"{name:9} {'ready' if reason is None else 'unavailable: ' + reason}", err=True)
+    if failed and strict:
+        raise SystemExit(1)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``belay-emulator`` console script."""
     try:

@@ -9,9 +9,8 @@ from typing import Any, Optional
 from urllib.parse import parse_qs
 
 from belay_core.errors import DeviceSpecError
-from belay_exec.transport import ExecTransport
-
 from belay_emulator import boards
+from belay_exec.transport import ExecTransport
 
 PREFIX = "emu:"
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from belay_emulator.boards import microbit
 
 pytestmark = pytest.mark.skipif(microbit.unavailable() is not None, reason=str(microbit.unavailable()))

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from belay_emulator.boards import unix
 
 pytestmark = pytest.mark.skipif(unix.unavailable() is not None, reason=str(unix.unavailable()))

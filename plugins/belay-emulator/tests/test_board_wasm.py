@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from belay_emulator.boards import wasm
 
 _REASON = wasm.unavailable()

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -27,6 +28,10 @@ FIRMWARE = Path("/usr/share/firmware-microbit-micropython/firmware.hex")
 """The firmware image of Debian's ``firmware-microbit-micropython`` package."""
 
 _PR_SET_PDEATHSIG = 1
+
+BYTES_PER_SECOND = 115200 / 10
+"""The micro:bit's serial line: 115200 baud, 10 bits a byte."""
+PACE_CHUNK = 16
 
 
 def unavailable() -> str | None:
@@ -158,12 +163,22 @@ class _Relay:
         self.events.put("exit")
 
     def _pump_in(self, to_board: int) -> None:
+        # Paced like the real board's 115200-baud UART: qemu hands bytes to the firmware as fast as
+        # they come, and the firmware's small receive buffer drops what it cannot take in time,
+        # which a real serial line never asks of it.
+        due = time.monotonic()
         try:
             while True:
                 data = os.read(0, 65536)
                 if not data:
                     break
-                _write_all(to_board, data)
+                for start in range(0, len(data), PACE_CHUNK):
+                    chunk = data[start : start + PACE_CHUNK]
+                    now = time.monotonic()
+                    if due > now:
+                        time.sleep(due - now)
+                    _write_all(to_board, chunk)
+                    due = max(due, now) + len(chunk) / BYTES_PER_SECOND
         except OSError:
             pass
         self.events.put("eof")

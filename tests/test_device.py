@@ -1,0 +1,184 @@
+"""`Device` against real MicroPython on every emulated board."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from belay_core import (
+    BelayError,
+    ConnectionLost,
+    Device,
+    DeviceClosedError,
+    DeviceError,
+    DeviceSpecError,
+    DeviceTimeoutError,
+)
+
+
+def test_expressions_return_values(device):
+    assert device("1 + 1") == 2
+    assert device("[1, 'two', 3.5, None, True, b'\\x00', (1,), {'a': 1}]") == [
+        1,
+        "two",
+        3.5,
+        None,
+        True,
+        b"\x00",
+        (1,),
+        {"a": 1},
+    ]
+
+
+def test_statements_return_none_and_keep_state(device):
+    assert device("x = 21") is None
+    assert device("x * 2") == 42
+
+
+def test_print_output_is_streamed(device):
+    out = io.StringIO()
+    assert device("print('hello'); print('world')", stream_out=out) is None
+    assert out.getvalue() == "hello\nworld\n"
+
+
+def test_print_inside_an_expression_comes_before_the_result(device):
+    out = io.StringIO()
+    assert device("print('side effect') or 7", stream_out=out) == 7
+    assert out.getvalue() == "side effect\n"
+
+
+def test_user_output_that_looks_like_a_result_frame_is_not_taken_for_one(device):
+    out = io.StringIO()
+    assert device("print('\\x025:hello')", stream_out=out) is None
+    assert out.getvalue() == "\x025:hello\n"
+    assert device("print('\\x021:9') or 3", stream_out=out) == 3
+
+
+def test_stream_out_none_silences(device, capsys):
+    device.stream_out = None
+    device("print('quiet')")
+    assert capsys.readouterr().out == ""
+
+
+def test_default_stream_is_stdout(device, capsys):
+    device("print('to stdout')")
+    assert capsys.readouterr().out == "to stdout\n"
+
+
+def test_device_exception_raises_device_error_with_traceback(device):
+    with pytest.raises(DeviceError) as caught:
+        device("1 / 0")
+    assert caught.value.exception_name == "ZeroDivisionError"
+    assert "Traceback" in caught.value.traceback
+    assert device("1 + 2") == 3  # still usable
+
+
+def test_syntax_error_on_the_board(device):
+    with pytest.raises(DeviceError) as caught:
+        device("def broken(:\n  pass")
+    assert caught.value.exception_name == "SyntaxError"
+
+
+def test_non_literal_result_is_a_clear_error_unless_trusted(device):
+    with pytest.raises(BelayError, match="not a Python literal"):
+        device("object()")
+    assert device("{1, 2}", trusted=True) == {1, 2}
+
+
+def test_unicode_round_trip(device):
+    assert device("'héllo ✓'") == "héllo ✓"
+    out = io.StringIO()
+    device("print('ünïcode ✓')", stream_out=out)
+    assert out.getvalue() == "ünïcode ✓\n"
+
+
+def test_large_code_is_sent_whole(device):
+    body = "total = 0\n" + "".join(f"total += {i}  # {'padding' * 8}\n" for i in range(60))
+    assert len(body) > 3000
+    device(body)
+    assert device("total") == sum(range(60))
+
+
+def test_convenience_names_exist(device):
+    assert device("callable(sleep)") is True
+    assert device("'os' in globals() and 'time' in globals()") is True
+
+
+def test_custom_startup(board):
+    with Device(board, startup="greeting = 'hi'") as device:
+        assert device("greeting") == "hi"
+        assert device("'sleep' in globals()") is False
+
+
+def test_soft_reset_on_connect_gives_a_fresh_heap(board):
+    with Device(board) as first:
+        first("leftover = 1")
+    with Device(board) as second:
+        assert second("'leftover' in globals()") is False
+
+
+def test_soft_reset_keeps_the_device_usable(device):
+    device("y = 5")
+    device.soft_reset()
+    assert device("'y' in globals()") is False
+    assert device("1 + 1") == 2
+
+
+def test_timeout_interrupts_and_leaves_the_device_usable(device):
+    with pytest.raises(DeviceTimeoutError, match="interrupted"):
+        device("while True:\n    time.sleep_ms(5)", timeout=0.5)
+    assert device("1 + 1") == 2
+
+
+def test_closed_device_raises(board):
+    device = Device(board)
+    device.close()
+    device.close()  # twice is harmless
+    assert device.closed
+    with pytest.raises(DeviceClosedError):
+        device("1")
+
+
+def test_spec_from_environment(board, monkeypatch):
+    monkeypatch.setenv("BELAY_DEVICE", board)
+    with Device() as device:
+        assert device("2 * 3") == 6
+
+
+def test_missing_spec_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("BELAY_DEVICE", raising=False)
+    with pytest.raises(DeviceSpecError, match="BELAY_DEVICE"):
+        Device()
+
+
+def test_connection_lost_when_the_board_dies(device):
+    os.killpg(device._transport.process.pid, 9)
+    with pytest.raises(ConnectionLost, match="exited"):
+        device("1")
+
+
+def test_connect_takes_at_most_three_round_trips(device):
+    assert device.round_trips <= 3
+    before = device.round_trips
+    device("0")
+    assert device.round_trips == before + 1
+
+
+IMPLEMENTATIONS = {
+    "emu:unix": ("micropython", "linux", "x64", ("native", "viper")),
+    "emu:wasm": ("micropython", "webassembly", None, ()),
+    "emu:microbit": ("micropython", "microbit", None, ()),
+}
+
+
+def test_implementation(device):
+    name, platform, arch, emitters = IMPLEMENTATIONS[device.spec]
+    impl = device.implementation
+    assert (impl.name, impl.platform, impl.arch, impl.emitters) == (name, platform, arch, emitters)
+    assert impl.version >= (1, 9)
+    if device.spec == "emu:microbit":
+        assert impl.mpy_version is None
+    else:
+        assert impl.mpy_version == 6

@@ -1,0 +1,126 @@
+"""The raw-REPL engine on real boards: raw-paste and its fallback, streaming, interrupts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from belay_core.errors import DeviceTimeoutError, ProtocolError
+from belay_core.repl import RawRepl
+from belay_emulator.transport import EmulatorTransport
+
+RAW_PASTE = {"emu:unix": True, "emu:wasm": True, "emu:microbit": False}
+
+
+@pytest.fixture
+def repl(board):
+    transport = EmulatorTransport(board)
+    transport.open()
+    engine = RawRepl(transport)
+    engine.enter(soft_reset=True)
+    yield engine
+    engine.exit()
+    transport.close()
+
+
+def run(repl: RawRepl, code: str, timeout: float = 20) -> tuple[bytes, bytes]:
+    out: list[bytes] = []
+    err = repl.exec(code.encode(), timeout=timeout, on_stdout=out.append)
+    return b"".join(out), err
+
+
+def test_raw_paste_is_used_where_the_firmware_has_it(board, repl):
+    out, err = run(repl, "print(6 * 7)")
+    assert (out, err) == (b"42\r\n", b"")
+    assert repl.raw_paste is RAW_PASTE[board]
+
+
+def test_code_many_windows_long(board, repl):
+    lines = 40 if board == "emu:microbit" else 200  # the micro:bit's heap is 9 KiB
+    code = "total = 0\n" + "".join(f"total += {i}  # {'pad' * 10}\n" for i in range(lines)) + "print(total)"
+    assert len(code) > 10 * 128
+    out, err = run(repl, code)
+    assert err == b""
+    assert out == f"{sum(range(lines))}\r\n".encode()
+
+
+def test_fallback_writes_classic_raw_repl(repl):
+    repl.raw_paste = False
+    out, _ = run(repl, "print('classic')\n" + "#" * 1500 + "\nprint('end')")
+    assert out == b"classic\r\nend\r\n"
+
+
+def test_exception_comes_back_on_stderr(repl):
+    out, err = run(repl, "print('before')\nraise ValueError('bad value')")
+    assert out == b"before\r\n"
+    assert b"ValueError: bad value" in err
+
+
+def test_output_is_streamed_while_the_code_runs(repl):
+    arrivals: list[tuple[float, bytes]] = []
+    start = time.monotonic()
+    repl.exec(
+        b"import time\nprint('first')\ntime.sleep(0.6)\nprint('second')",
+        timeout=20,
+        on_stdout=lambda data: arrivals.append((time.monotonic() - start, data)),
+    )
+    received = b""
+    first = None
+    for when, data in arrivals:
+        received += data
+        if b"first" in received:
+            first = when
+            break
+    assert first is not None, arrivals
+    assert first < 0.5, arrivals
+    assert b"".join(d for _, d in arrivals) == b"first\r\nsecond\r\n"
+
+
+def test_timeout_interrupts_with_ctrl_c(repl):
+    with pytest.raises(DeviceTimeoutError):
+        run(repl, "import time\nwhile True:\n    time.sleep_ms(5)", timeout=0.5)
+    assert run(repl, "print(1)") == (b"1\r\n", b"")
+
+
+def test_host_keyboard_interrupt_interrupts_the_board(repl):
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # as a Ctrl-C at the terminal
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(repl, "import time\nwhile True:\n    time.sleep_ms(5)", timeout=20)
+    finally:
+        timer.cancel()
+    assert run(repl, "print(2)") == (b"2\r\n", b"")
+
+
+def test_busy_loop_is_interrupted_where_the_firmware_allows(board, repl):
+    if board == "emu:wasm":
+        pytest.xfail("the WebAssembly port cannot notice Ctrl-C in a loop that never calls into JS")
+    with pytest.raises(DeviceTimeoutError):
+        run(repl, "while True:\n    pass", timeout=0.5)
+    assert run(repl, "print(3)") == (b"3\r\n", b"")
+
+
+def test_soft_reset_clears_the_heap(repl):
+    run(repl, "marker = 1")
+    repl.soft_reset()
+    _, err = run(repl, "marker")
+    assert b"NameError" in err
+
+
+def test_raw_paste_forced_on_firmware_without_it_is_a_protocol_error():
+    transport = EmulatorTransport("emu:microbit")
+    transport.open()
+    try:
+        engine = RawRepl(transport)
+        engine.enter()
+        assert engine.raw_paste is False
+        engine.raw_paste = True
+        with pytest.raises(ProtocolError):
+            run(engine, "print(1)")
+    finally:
+        transport.close()
