@@ -182,3 +182,14 @@ def test_implementation(device):
         assert impl.mpy_version is None
     else:
         assert impl.mpy_version == 6
+
+
+@pytest.mark.parametrize(
+    ("mpy", "arch", "version", "sub"),
+    [(2822, "x64", 6, 3), (6, None, 6, 0), (0x1006, "armv6m", 6, 0), (0x3006, "rv64imc", 6, 0), (0x2C06, "rv32imc", 6, 0)],
+)
+def test_arch_is_decoded_from_sys_implementation_mpy(mpy, arch, version, sub):
+    from belay_core import Implementation
+
+    impl = Implementation.from_board(("micropython", (1, 24, 0, ""), "rp2", mpy, []))
+    assert (impl.arch, impl.mpy_version, impl.mpy_sub_version, impl.version) == (arch, version, sub, (1, 24, 0))
