@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from belay_core.commands._common import device_option, reporting, timeout_value
+from belay_core.commands.common import device_option, reporting, timeout_value
 
 
 @click.command("run")

@@ -1,4 +1,4 @@
-"""Options and error handling shared by the device commands."""
+"""Options and error handling shared by device commands: use them in plugin commands too."""
 
 from __future__ import annotations
 
