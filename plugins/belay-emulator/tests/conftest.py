@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -98,6 +99,42 @@ class BoardIO:
             if stream:
                 stream.close()
         return self.proc.returncode
+
+
+class Processes:
+    """Look at processes through ``/proc``: children of a pid, and whether pids are gone."""
+
+    @staticmethod
+    def children(pid: int) -> list[int]:
+        """Child pids of ``pid`` (all its threads)."""
+        found: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+        return found
+
+    @staticmethod
+    def alive(pid: int) -> bool:
+        """Whether ``pid`` runs (a zombie does not)."""
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    def gone_within(self, pids: list[int], seconds: float) -> bool:
+        """Wait up to ``seconds`` for every pid to end; return whether they did."""
+        deadline = time.monotonic() + seconds
+        while any(self.alive(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+@pytest.fixture
+def processes() -> Processes:
+    """`Processes`, for tests that check no board process is left behind."""
+    return Processes()
 
 
 @pytest.fixture

@@ -4,39 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
-
-import pytest
-
-from belay_emulator.boards import microbit
-
-pytestmark = pytest.mark.skipif(microbit.unavailable() is not None, reason=str(microbit.unavailable()))
 
 BANNER_END = b'Type "help()" for more information.\r\n>>> '
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _gone_within(pids: list[int], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while any(_alive(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _raw(board_io):
@@ -92,29 +61,29 @@ def test_no_raw_paste(board_io):
     assert io.exec_raw(b"print(3)") == (b"3\r\n", b"")
 
 
-def test_eof_exits_zero_and_ends_qemu(board_io):
+def test_eof_exits_zero_and_ends_qemu(board_io, processes):
     io = board_io("microbit")
     io.read_until(BANNER_END)
-    qemu = _children(io.proc.pid)
+    qemu = processes.children(io.proc.pid)
     assert qemu
     assert io.close() == 0
-    assert _gone_within(qemu, 2)
+    assert processes.gone_within(qemu, 2)
 
 
-def test_sigkill_of_relay_ends_qemu(board_io):
+def test_sigkill_of_relay_ends_qemu(board_io, processes):
     io = board_io("microbit")
     io.read_until(BANNER_END)
-    qemu = _children(io.proc.pid)
+    qemu = processes.children(io.proc.pid)
     assert qemu
     os.kill(io.proc.pid, 9)
     io.proc.wait(5)
-    assert _gone_within(qemu, 2)
+    assert processes.gone_within(qemu, 2)
 
 
-def test_sigterm_exits_and_ends_qemu(board_io):
+def test_sigterm_exits_and_ends_qemu(board_io, processes):
     io = board_io("microbit")
     io.read_until(BANNER_END)
-    qemu = _children(io.proc.pid)
+    qemu = processes.children(io.proc.pid)
     io.proc.terminate()
     assert io.proc.wait(5) == 0
-    assert _gone_within(qemu, 2)
+    assert processes.gone_within(qemu, 2)

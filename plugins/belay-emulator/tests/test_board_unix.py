@@ -4,31 +4,8 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
-
-import pytest
-
-from belay_emulator.boards import unix
-
-pytestmark = pytest.mark.skipif(unix.unavailable() is not None, reason=str(unix.unavailable()))
 
 BANNER_END = b'Type "help()" for more information.\r\n>>> '
-
-
-def _children(pid: int) -> list[int]:
-    """Child pids of ``pid`` (all its threads)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _raw(board_io, *args: str):
@@ -217,35 +194,29 @@ print(done, add(2, 3), mul(4, 5))
     assert io.exec_raw(code) == (b"[42] 5 20\r\n", b"")
 
 
-def test_eof_exits_zero_and_reaps_child(board_io):
+def test_eof_exits_zero_and_reaps_child(board_io, processes):
     io = board_io("unix")
     io.read_until(BANNER_END)
-    children = _children(io.proc.pid)
+    children = processes.children(io.proc.pid)
     assert children
     assert io.close() == 0
-    deadline = time.monotonic() + 2
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not any(_alive(pid) for pid in children)
+    assert processes.gone_within(children, 2)
 
 
-def test_sigterm_exits_and_reaps_child(board_io):
+def test_sigterm_exits_and_reaps_child(board_io, processes):
     io = board_io("unix")
     io.read_until(BANNER_END)
-    children = _children(io.proc.pid)
+    children = processes.children(io.proc.pid)
     io.proc.send_signal(signal.SIGTERM)
     assert io.proc.wait(5) == 0
     time.sleep(0.1)
-    assert not any(_alive(pid) for pid in children)
+    assert processes.gone_within(children, 2)
 
 
-def test_sigkill_of_relay_ends_child(board_io):
+def test_sigkill_of_relay_ends_child(board_io, processes):
     io = board_io("unix")
     io.read_until(BANNER_END)
-    children = _children(io.proc.pid)
+    children = processes.children(io.proc.pid)
     io.proc.kill()
     io.proc.wait(5)
-    deadline = time.monotonic() + 2
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not any(_alive(pid) for pid in children)
+    assert processes.gone_within(children, 2)

@@ -14,9 +14,6 @@ import pytest
 
 from belay_emulator.boards import wasm
 
-_REASON = wasm.unavailable()
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=f"wasm board: {_REASON}")
-
 BANNER = b"MicroPython v1.27.0 on "
 PROMPT = b">>> "
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"

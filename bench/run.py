@@ -1,0 +1,350 @@
+"""Benchmark belay-core against the original belay and mpremote on emulated MicroPython boards.
+
+    hatch run bench:run                      # full run, rewrites the table in bench/README.md
+    hatch run bench:run --quick --boards unix --only ours
+
+Every measurement runs in a fresh worker process (``run.py --worker TOOL --boards BOARD``) that
+prints one JSON line, so the tools never share a process, a board or an import cache. All three drive
+the same board program, ``python -m belay_emulator BOARD``: ours as ``emu:BOARD``, the original belay
+as ``exec:<that command>``, mpremote over a pseudo-terminal whose master side runs it.
+
+To add a tool, write a function ``tool(board) -> Session`` and list it in `TOOLS`; to add a measured
+operation, give `Session` another callable and a row in `ROWS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import tty
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from attrs import define
+
+HERE = Path(__file__).resolve().parent
+README = HERE / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+JSON_MARK = "BENCH-JSON "
+
+
+def board_command(board: str) -> list[str]:
+    """The board program every tool drives: what ``emu:BOARD`` runs."""
+    return [sys.executable, "-m", "belay_emulator", board]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tools: one function each, connecting to a board and returning a Session
+# --------------------------------------------------------------------------------------------------
+
+
+@define
+class Session:
+    """A connected tool: ``call`` evaluates ``0`` on the board and returns the result."""
+
+    call: Callable[[], Any]
+    close: Callable[[], None]
+    round_trips: Optional[Callable[[], int]] = None
+
+
+class Turnarounds:
+    """Counts write→read turnarounds on a serial-like object: the times a tool waited on the board."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._wrote = False
+
+    def attach(self, target: Any) -> None:
+        """Wrap ``read`` and ``write`` of ``target`` (a class or an instance)."""
+        read, write = target.read, target.write
+
+        def counted_read(*args: Any, **kwargs: Any) -> Any:
+            if self._wrote:
+                self.count += 1
+                self._wrote = False
+            return read(*args, **kwargs)
+
+        def counted_write(*args: Any, **kwargs: Any) -> Any:
+            self._wrote = True
+            return write(*args, **kwargs)
+
+        target.read, target.write = counted_read, counted_write
+
+
+def ours(board: str) -> Session:
+    from belay_core import Device
+
+    device = Device(f"emu:{board}", stream_out=None)
+    return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: device.round_trips)
+
+
+def belay(board: str) -> Session:
+    import belay
+    from belay import pyboard
+
+    counter = Turnarounds()
+    counter.attach(pyboard.ProcessToSerial)
+    device = belay.Device("exec:" + shlex.join(board_command(board)))
+    return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: counter.count)
+
+
+def mpremote(board: str) -> Session:
+    from mpremote.transport_serial import SerialTransport
+
+    master, slave = os.openpty()
+    tty.setraw(slave)  # no echo, no newline translation: a plain serial line
+    process = subprocess.Popen(board_command(board), stdin=master, stdout=master, start_new_session=True)
+    os.close(master)
+    transport = SerialTransport(os.ttyname(slave), baudrate=115200)
+    counter = Turnarounds()
+    counter.attach(transport.serial)
+    transport.enter_raw_repl(soft_reset=True)  # what the mpremote CLI does on its first command
+
+    def close() -> None:
+        try:
+            transport.exit_raw_repl()
+            transport.close()
+        finally:
+            os.close(slave)
+            process.kill()
+            process.wait()
+
+    return Session(call=lambda: int(transport.exec("print(0)")), close=close, round_trips=lambda: counter.count)
+
+
+@define(frozen=True)
+class Tool:
+    label: str
+    connect: Callable[[str], Session]
+    module: str
+    """Imported before the clock starts (import time is its own row)."""
+    distribution: str
+
+
+TOOLS = {
+    "ours": Tool("ours (belay-core)", ours, "belay_core", "belay-core"),
+    "belay": Tool("belay", belay, "belay", "belay"),
+    "mpremote": Tool("mpremote", mpremote, "mpremote.transport_serial", "mpremote"),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker: measures one tool on one board
+# --------------------------------------------------------------------------------------------------
+
+
+def measure(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
+    tool = TOOLS[name]
+    start = time.perf_counter()
+    importlib.import_module(tool.module)
+    import_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    session = tool.connect(board)
+    first = session.call()
+    connect_s = time.perf_counter() - start
+    round_trips = session.round_trips() if session.round_trips else None
+    if first != 0:
+        raise RuntimeError(f"{name} evaluated 0 as {first!r}")
+    try:
+        for _ in range(warmup):
+            session.call()
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            session.call()
+            samples.append(time.perf_counter() - start)
+    finally:
+        session.close()
+    return {
+        "version": metadata.version(tool.distribution),
+        "import_s": import_s,
+        "connect_s": connect_s,
+        "round_trips": round_trips,
+        "latency_s": samples,
+    }
+
+
+def run_worker(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
+    """Run `measure` in a fresh process; a failure comes back as ``{"error": ...}``."""
+    command = [sys.executable, __file__, "--worker", name, "--boards", board, "-n", str(n), "--warmup", str(warmup)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
+    for line in done.stdout.splitlines():
+        if line.startswith(JSON_MARK):
+            return json.loads(line[len(JSON_MARK) :])
+    lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+    return {"error": lines[-1]}
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+@define(frozen=True)
+class Row:
+    label: str
+    value: Callable[[dict[str, Any]], Optional[float]]
+    unit: str = "ms"
+    ratio: bool = True
+
+
+def _ms(key: str) -> Callable[[dict[str, Any]], Optional[float]]:
+    return lambda r: r[key] * 1000 if key in r else None
+
+
+def _latency(stat: Callable[[list[float]], float]) -> Callable[[dict[str, Any]], Optional[float]]:
+    return lambda r: stat(r["latency_s"]) * 1000 if len(r.get("latency_s", ())) > 1 else None
+
+
+ROWS = [
+    Row("import", _ms("import_s")),
+    Row("connect → first `0`", _ms("connect_s")),
+    Row("round trips to first `0`", lambda r: r.get("round_trips"), unit=""),
+    Row('`device("0")` median', _latency(statistics.median)),
+    Row('`device("0")` min', _latency(min), ratio=False),
+    Row('`device("0")` stdev', _latency(statistics.stdev), ratio=False),
+]
+
+
+def _number(value: Optional[float], unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if not unit:
+        return f"{value:.0f}"
+    return f"{value:.3f} {unit}" if value < 1 else f"{value:.1f} {unit}"
+
+
+def build_table(results: dict[str, dict[str, dict[str, Any]]], tools: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one block of `ROWS` per board, one column per tool, then ratios of ours to the others."""
+    header = ["board", "measure"]
+    for name in tools:
+        versions = {r["version"] for board in results.values() for r in [board[name]] if "version" in r}
+        header.append(" ".join([TOOLS[name].label, *sorted(versions)]))
+    others = [name for name in tools if name != "ours"] if "ours" in tools else []
+    header += [f"ours ÷ {name}" for name in others]
+    rows = []
+    for board, by_tool in results.items():
+        for row in ROWS:
+            cells = [board, row.label]
+            values = {}
+            for name in tools:
+                result = by_tool[name]
+                if "error" in result:
+                    cells.append("error")
+                    continue
+                values[name] = row.value(result)
+                cells.append(_number(values[name], row.unit))
+            for name in others:
+                mine, theirs = values.get("ours"), values.get(name)
+                cells.append(f"{mine / theirs:.2f}×" if row.ratio and mine is not None and theirs else "")
+            rows.append(cells)
+    return header, rows
+
+
+def print_table(header: list[str], rows: list[list[str]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i < 2 else "right")
+    previous = None
+    for cells in rows:
+        if previous is not None and cells[0] != previous:
+            table.add_section()
+        previous = cells[0]
+        table.add_row(*cells)
+    Console().print(table)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    current = README.read_text() if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    before, _, rest = current.partition(START)
+    _, _, after = rest.partition(END)
+    README.write_text(f"{before}{START}\n{text}\n{END}{after}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--boards", default="unix,wasm", help="emulated boards, comma-separated (default unix,wasm)")
+    parser.add_argument("--only", default=",".join(TOOLS), help=f"tools, comma-separated (default {','.join(TOOLS)})")
+    parser.add_argument("-n", type=int, default=200, help="timed `0` evaluations per tool and board (default 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed evaluations before those (default 20)")
+    parser.add_argument("--connects", type=int, default=5, help="fresh processes timing connect (default 5)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: -n 20 --warmup 3 --connects 1")
+    parser.add_argument("--worker", choices=list(TOOLS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    boards = [b.strip() for b in args.boards.split(",") if b.strip()]
+
+    if args.worker:
+        result = measure(args.worker, boards[0], args.n, args.warmup)
+        print(JSON_MARK + json.dumps(result), flush=True)
+        return 0
+
+    tools = [t.strip() for t in args.only.split(",") if t.strip()]
+    unknown = set(tools) - set(TOOLS)
+    if unknown:
+        parser.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
+    if args.quick:
+        args.n, args.warmup, args.connects = min(args.n, 20), min(args.warmup, 3), 1
+
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for board in boards:
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
+        for attempt in range(args.connects):  # tools interleaved, so drift on the machine hits all alike
+            for name in tools:
+                n = args.n if attempt == 0 else 0
+                print(f"{board}: {name} ({attempt + 1}/{args.connects})", file=sys.stderr, flush=True)
+                runs[name].append(run_worker(name, board, n, args.warmup if n else 0))
+        results[board] = {name: _combine(tool_runs) for name, tool_runs in runs.items()}
+
+    header, rows = build_table(results, tools)
+    title = f"Belay benchmark: n={args.n}, connect median of {args.connects}"
+    print_table(header, rows, title)
+    if args.quick or set(tools) != set(TOOLS):
+        print("bench/README.md not updated (only full runs write it)", file=sys.stderr)
+        return 0
+    machine = f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, {date.today()}"
+    write_readme(f"{title}; {machine}.\n\n{markdown_table(header, rows)}")
+    print(f"wrote {README}", file=sys.stderr)
+    return 0
+
+
+def _combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first run's latencies and round trips; the medians of every run's import and connect times."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[0]
+    combined = dict(good[0])
+    for key in ("import_s", "connect_s"):
+        combined[key] = statistics.median(r[key] for r in good)
+    return combined
+
+
+if __name__ == "__main__":
+    sys.exit(main())
