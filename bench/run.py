@@ -88,13 +88,43 @@ def ours(board: str) -> Session:
     return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: device.round_trips)
 
 
+# The original belay's default startup imports `machine.Pin`, which neither emulated board has: the same
+# imports here, each allowed to fail (as ours does by default).
+BELAY_STARTUP = """\
+import os
+from time import sleep
+from micropython import const
+try:
+    import machine
+    from machine import Pin, Timer
+except ImportError:
+    pass
+try:
+    from machine import PWM
+except ImportError:
+    pass
+try:
+    from machine import I2C
+except ImportError:
+    pass
+try:
+    from machine import SPI
+except ImportError:
+    pass
+try:
+    from machine import ADC
+except ImportError:
+    pass
+"""
+
+
 def belay(board: str) -> Session:
     import belay
     from belay import pyboard
 
     counter = Turnarounds()
     counter.attach(pyboard.ProcessToSerial)
-    device = belay.Device("exec:" + shlex.join(board_command(board)))
+    device = belay.Device("exec:" + shlex.join(board_command(board)), startup=BELAY_STARTUP)
     return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: counter.count)
 
 
@@ -132,7 +162,7 @@ class Tool:
 
 
 TOOLS = {
-    "ours": Tool("ours (belay-core)", ours, "belay_core", "belay-core"),
+    "ours": Tool("ours", ours, "belay_core", "belay-core"),
     "belay": Tool("belay", belay, "belay", "belay"),
     "mpremote": Tool("mpremote", mpremote, "mpremote.transport_serial", "mpremote"),
 }
@@ -198,7 +228,7 @@ def run_worker(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
 class Row:
     label: str
     value: Callable[[dict[str, Any]], Optional[float]]
-    unit: str = "ms"
+    integer: bool = False
     ratio: bool = True
 
 
@@ -211,21 +241,21 @@ def _latency(stat: Callable[[list[float]], float]) -> Callable[[dict[str, Any]],
 
 
 ROWS = [
-    Row("import", _ms("import_s")),
-    Row("connect → first `0`", _ms("connect_s")),
-    Row("round trips to first `0`", lambda r: r.get("round_trips"), unit=""),
-    Row('`device("0")` median', _latency(statistics.median)),
-    Row('`device("0")` min', _latency(min), ratio=False),
-    Row('`device("0")` stdev', _latency(statistics.stdev), ratio=False),
+    Row("import (ms)", _ms("import_s")),
+    Row("connect → first 0 (ms)", _ms("connect_s")),
+    Row("round trips to first 0", lambda r: r.get("round_trips"), integer=True),
+    Row("eval 0: median (ms)", _latency(statistics.median)),
+    Row("eval 0: min (ms)", _latency(min), ratio=False),
+    Row("eval 0: stdev (ms)", _latency(statistics.stdev), ratio=False),
 ]
 
 
-def _number(value: Optional[float], unit: str) -> str:
+def _number(value: Optional[float], integer: bool) -> str:
     if value is None:
         return "n/a"
-    if not unit:
+    if integer:
         return f"{value:.0f}"
-    return f"{value:.3f} {unit}" if value < 1 else f"{value:.1f} {unit}"
+    return f"{value:.3f}" if value < 1 else f"{value:.1f}"
 
 
 def build_table(results: dict[str, dict[str, dict[str, Any]]], tools: list[str]) -> tuple[list[str], list[list[str]]]:
@@ -247,10 +277,10 @@ def build_table(results: dict[str, dict[str, dict[str, Any]]], tools: list[str])
                     cells.append("error")
                     continue
                 values[name] = row.value(result)
-                cells.append(_number(values[name], row.unit))
+                cells.append(_number(values[name], row.integer))
             for name in others:
                 mine, theirs = values.get("ours"), values.get(name)
-                cells.append(f"{mine / theirs:.2f}×" if row.ratio and mine is not None and theirs else "")
+                cells.append(f"{mine / theirs:.2f}x" if row.ratio and mine is not None and theirs else "")
             rows.append(cells)
     return header, rows
 
@@ -268,7 +298,7 @@ def print_table(header: list[str], rows: list[list[str]], title: str) -> None:
             table.add_section()
         previous = cells[0]
         table.add_row(*cells)
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -320,7 +350,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             for name in tools:
                 n = args.n if attempt == 0 else 0
                 print(f"{board}: {name} ({attempt + 1}/{args.connects})", file=sys.stderr, flush=True)
-                runs[name].append(run_worker(name, board, n, args.warmup if n else 0))
+                result = run_worker(name, board, n, args.warmup if n else 0)
+                if "error" in result:
+                    print(f"  {name} failed: {result['error']}", file=sys.stderr, flush=True)
+                runs[name].append(result)
         results[board] = {name: _combine(tool_runs) for name, tool_runs in runs.items()}
 
     header, rows = build_table(results, tools)

@@ -186,7 +186,13 @@ def test_implementation(device):
 
 @pytest.mark.parametrize(
     ("mpy", "arch", "version", "sub"),
-    [(2822, "x64", 6, 3), (6, None, 6, 0), (0x1006, "armv6m", 6, 0), (0x3006, "rv64imc", 6, 0), (0x2C06, "rv32imc", 6, 0)],
+    [
+        (2822, "x64", 6, 3),
+        (6, None, 6, 0),
+        (0x1006, "armv6m", 6, 0),
+        (0x3006, "rv64imc", 6, 0),
+        (0x2C06, "rv32imc", 6, 0),
+    ],
 )
 def test_arch_is_decoded_from_sys_implementation_mpy(mpy, arch, version, sub):
     from belay_core import Implementation

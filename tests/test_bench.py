@@ -1,0 +1,26 @@
+"""Smoke test of the benchmark script: it runs with belay-core alone (no original belay, no mpremote)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+
+
+def test_bench_quick_prints_a_latency():
+    readme = BENCH.parent / "README.md"
+    before = readme.read_text()
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--boards", "unix", "--only", "ours"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    row = next((line for line in done.stdout.splitlines() if "eval 0: median" in line), None)
+    assert row is not None, done.stdout
+    assert re.search(r"\d+\.\d+", row.split("eval 0: median", 1)[1]), row
+    assert readme.read_text() == before  # smoke runs never rewrite the published numbers
