@@ -18,10 +18,12 @@ from belay_core.errors import (
     DeviceSpecError,
     DeviceTimeoutError,
     FeatureUnavailableError,
+    NoMatchingExecuterError,
     PluginError,
     ProtocolError,
     TransportNotFoundError,
 )
+from belay_core.executers import Executer
 from belay_core.hookspecs import hookimpl
 from belay_core.transport import Transport
 
@@ -33,8 +35,10 @@ __all__ = [
     "DeviceError",
     "DeviceSpecError",
     "DeviceTimeoutError",
+    "Executer",
     "FeatureUnavailableError",
     "Implementation",
+    "NoMatchingExecuterError",
     "PluginError",
     "ProtocolError",
     "Transport",

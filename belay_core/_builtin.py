@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from belay_core.hookspecs import hookimpl
-from belay_core.records import CommandRecord
+from belay_core.records import CommandRecord, ExecuterRecord, MinifierRecord
 
 
 @hookimpl(trylast=True)
@@ -15,4 +15,25 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("info", "belay_core.commands.info:info", "Show the board's firmware, platform and arch."),
         CommandRecord("latency", "belay_core.commands.latency:latency", "Measure the round trip of a tiny call."),
         CommandRecord("plugins", "belay_core.commands.plugins:plugins", "List plugins and what they provide."),
+    ]
+
+
+@hookimpl(trylast=True)
+def belay_register_minifiers() -> list[MinifierRecord]:
+    """Core's minifier."""
+    return [
+        MinifierRecord(
+            "default", "belay_core.minify:minify", "Drop comments, docstrings and spare white space; keep line numbers."
+        )
+    ]
+
+
+@hookimpl(trylast=True)
+def belay_register_executers() -> list[ExecuterRecord]:
+    """Core's decorators: ``@device.setup``, ``@device.task``, ``@device.thread``, ``@device.teardown``."""
+    return [
+        ExecuterRecord("setup", "belay_core.executers:SetupExecuter", "Run the body in the board's global scope."),
+        ExecuterRecord("task", "belay_core.executers:TaskExecuter", "Define on the board; calls run there."),
+        ExecuterRecord("thread", "belay_core.executers:ThreadExecuter", "Define on the board; calls start a thread."),
+        ExecuterRecord("teardown", "belay_core.executers:TeardownExecuter", "Run the body when the device closes."),
     ]

@@ -44,6 +44,10 @@ class FeatureUnavailableError(BelayError):
     """The connected firmware lacks a feature the call needs."""
 
 
+class NoMatchingExecuterError(BelayError):
+    """No overload of a `Device` subclass's method fits the connected firmware."""
+
+
 class DeviceError(BelayError):
     """Code on the board raised an exception.
 
@@ -56,6 +60,9 @@ class DeviceError(BelayError):
     def __init__(self, traceback: str) -> None:
         self.traceback = traceback.strip("\r\n").replace("\r\n", "\n")
         super().__init__(self.traceback)
+
+    def __str__(self) -> str:
+        return self.traceback
 
     @property
     def exception_name(self) -> Optional[str]:

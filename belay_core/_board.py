@@ -1,0 +1,61 @@
+"""Code Belay defines on the board. Kept small: the micro:bit's whole heap is 9 KiB.
+
+Every call's result travels in a frame the board prints last, after all user output::
+
+    \\x02 KIND LENGTH : PAYLOAD \\n
+
+``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value), ``P``
+(``id:type`` of an object kept on the board for a proxy) or ``S`` (a generator stopped). The host
+checks ``LENGTH`` against the payload, so nothing a program prints is mistaken for a frame.
+"""
+
+from __future__ import annotations
+
+HELPERS = """\
+import sys
+__belay_o={}
+__belay_g={}
+__belay_L=(int,float,str,bool,type(None),bytes,list,tuple,dict,set)
+def __belay_f(k,s):
+ print('\\x02%s%d:%s'%(k,len(s),s))
+def __belay_r(v,p=0):
+ t=type(v)
+ if t in __belay_L:__belay_f('R',repr(v))
+ elif p:__belay_o[id(v)]=v;__belay_f('P','%d:%s'%(id(v),__belay_n(t)))
+ else:__belay_f('O',__belay_n(t)+':'+repr(v))
+def __belay_n(t):
+ try:return t.__name__
+ except AttributeError:return repr(t).split("'")[1]
+def __belay_gn(k,x,p=0):
+ try:v=__belay_g[k].send(x)
+ except StopIteration:
+  del __belay_g[k];__belay_f('S','');return
+ __belay_r(v,p)
+def __belay_i():
+ i=sys.implementation;e=[]
+ for n in('native','viper'):
+  try:exec('@micropython.%s\\ndef f():pass'%n);e.append(n)
+  except Exception:pass
+ try:import _thread;e.append('thread')
+ except ImportError:pass
+ return(i.name,tuple(i.version),sys.platform,getattr(i,'_mpy',0),e)
+"""
+
+CONVENIENCE = """\
+def __belay_c(g):
+ for n in('os','time','machine','micropython'):
+  for m in(n,'u'+n):
+   try:g[n]=__import__(m);break
+   except ImportError:pass
+ for m,n in(('time','sleep'),('micropython','const'),('machine','Pin'),('machine','Timer'),('machine','PWM'),
+  ('machine','I2C'),('machine','SPI'),('machine','ADC')):
+  try:g[n]=getattr(g[m],n)
+  except (KeyError,AttributeError):pass
+__belay_c(globals())
+del __belay_c
+"""
+"""The original belay's convenience names, each tolerant of a missing module (the wasm board has no
+``machine``; old firmware names modules ``utime``, ...)."""
+
+TICKS = "__import__('time').ticks_ms()"
+"""The board's millisecond clock."""
