@@ -9,7 +9,7 @@ the same board program, ``python -m belay_emulator BOARD``: ours as ``emu:BOARD`
 as ``exec:<that command>``, mpremote over a pseudo-terminal whose master side runs it.
 
 To add a tool, write a function ``tool(board) -> Session`` and list it in `TOOLS`; to add a measured
-operation, give `Session` another callable and a row in `ROWS`.
+operation, give `Session` another callable and a row in `ROWS`. A field a tool leaves ``None`` shows as n/a.
 """
 
 from __future__ import annotations
@@ -48,20 +48,44 @@ def board_command(board: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
+GENERATOR_VALUES = 1000
+
+
+def define_tasks(device: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Define the same two tasks through either belay's ``@device.task``: ``add(a, b)`` and the generator ``gen(n)``."""
+
+    @device.task
+    def add(a, b):
+        return a + b
+
+    @device.task
+    def gen(n):
+        for i in range(n):  # noqa: UP028 (a plain loop on the board, as in the task's docs)
+            yield i
+
+    return add, gen
+
+
 @define
 class Session:
-    """A connected tool: ``call`` evaluates ``0`` on the board and returns the result."""
+    """A connected tool: ``call`` evaluates ``0`` on the board and returns the result.
+
+    ``tasks`` defines `define_tasks` on the board and returns them; ``bytes_written`` counts bytes sent so far.
+    """
 
     call: Callable[[], Any]
     close: Callable[[], None]
     round_trips: Optional[Callable[[], int]] = None
+    tasks: Optional[Callable[[], tuple[Callable[..., Any], Callable[..., Any]]]] = None
+    bytes_written: Optional[Callable[[], int]] = None
 
 
 class Turnarounds:
-    """Counts write→read turnarounds on a serial-like object: the times a tool waited on the board."""
+    """Counts write→read turnarounds on a serial-like object (the times a tool waited on the board) and bytes sent."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.bytes = 0
         self._wrote = False
 
     def attach(self, target: Any) -> None:
@@ -76,6 +100,7 @@ class Turnarounds:
 
         def counted_write(*args: Any, **kwargs: Any) -> Any:
             self._wrote = True
+            self.bytes += len(args[-1])  # the data: last positional, after ``self`` when wrapping a class
             return write(*args, **kwargs)
 
         target.read, target.write = counted_read, counted_write
@@ -85,7 +110,13 @@ def ours(board: str) -> Session:
     from belay_core import Device
 
     device = Device(f"emu:{board}", stream_out=None)
-    return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: device.round_trips)
+    return Session(
+        call=lambda: device("0"),
+        close=device.close,
+        round_trips=lambda: device.round_trips,
+        tasks=lambda: define_tasks(device),
+        bytes_written=lambda: device.bytes_written,
+    )
 
 
 # The original belay's default startup imports `machine.Pin`, which neither emulated board has: the same
@@ -125,7 +156,13 @@ def belay(board: str) -> Session:
     counter = Turnarounds()
     counter.attach(pyboard.ProcessToSerial)
     device = belay.Device("exec:" + shlex.join(board_command(board)), startup=BELAY_STARTUP)
-    return Session(call=lambda: device("0"), close=device.close, round_trips=lambda: counter.count)
+    return Session(
+        call=lambda: device("0"),
+        close=device.close,
+        round_trips=lambda: counter.count,
+        tasks=lambda: define_tasks(device),
+        bytes_written=lambda: counter.bytes,
+    )
 
 
 def mpremote(board: str) -> Session:
@@ -173,7 +210,19 @@ TOOLS = {
 # --------------------------------------------------------------------------------------------------
 
 
-def measure(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
+def timed(call: Callable[[], Any], n: int, warmup: int = 0) -> list[float]:
+    """Seconds taken by each of ``n`` calls, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def measure(name: str, board: str, n: int, warmup: int, generator_runs: int) -> dict[str, Any]:
     tool = TOOLS[name]
     start = time.perf_counter()
     importlib.import_module(tool.module)
@@ -186,28 +235,33 @@ def measure(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
     round_trips = session.round_trips() if session.round_trips else None
     if first != 0:
         raise RuntimeError(f"{name} evaluated 0 as {first!r}")
-    try:
-        for _ in range(warmup):
-            session.call()
-        samples = []
-        for _ in range(n):
-            start = time.perf_counter()
-            session.call()
-            samples.append(time.perf_counter() - start)
-    finally:
-        session.close()
-    return {
+    result = {
         "version": metadata.version(tool.distribution),
         "import_s": import_s,
         "connect_s": connect_s,
         "round_trips": round_trips,
-        "latency_s": samples,
     }
+    try:
+        result["latency_s"] = timed(session.call, n, warmup)
+        if session.tasks and (n or generator_runs):
+            add, gen = session.tasks()
+            if add(1, 2) != 3 or sum(gen(GENERATOR_VALUES)) != sum(range(GENERATOR_VALUES)):
+                raise RuntimeError(f"{name} tasks returned wrong results")
+            if session.bytes_written:
+                before = session.bytes_written()
+                add(1, 2)
+                result["task_bytes"] = session.bytes_written() - before
+            result["task_s"] = timed(lambda: add(1, 2), n, warmup)
+            result["generator_s"] = timed(lambda: sum(gen(GENERATOR_VALUES)), generator_runs)
+    finally:
+        session.close()
+    return result
 
 
-def run_worker(name: str, board: str, n: int, warmup: int) -> dict[str, Any]:
+def run_worker(name: str, board: str, n: int, warmup: int, generator_runs: int) -> dict[str, Any]:
     """Run `measure` in a fresh process; a failure comes back as ``{"error": ...}``."""
     command = [sys.executable, __file__, "--worker", name, "--boards", board, "-n", str(n), "--warmup", str(warmup)]
+    command += ["--generator-runs", str(generator_runs)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -236,17 +290,24 @@ def _ms(key: str) -> Callable[[dict[str, Any]], Optional[float]]:
     return lambda r: r[key] * 1000 if key in r else None
 
 
-def _latency(stat: Callable[[list[float]], float]) -> Callable[[dict[str, Any]], Optional[float]]:
-    return lambda r: stat(r["latency_s"]) * 1000 if len(r.get("latency_s", ())) > 1 else None
+def _samples(
+    key: str, stat: Callable[[list[float]], float], scale: float = 1000, least: int = 1
+) -> Callable[[dict[str, Any]], Optional[float]]:
+    """``stat`` of the samples under ``key``, times ``scale``; None with fewer than ``least`` samples."""
+    return lambda r: stat(r[key]) * scale if len(r.get(key, ())) >= least else None
 
 
 ROWS = [
     Row("import (ms)", _ms("import_s")),
     Row("connect → first 0 (ms)", _ms("connect_s")),
     Row("round trips to first 0", lambda r: r.get("round_trips"), integer=True),
-    Row("eval 0: median (ms)", _latency(statistics.median)),
-    Row("eval 0: min (ms)", _latency(min), ratio=False),
-    Row("eval 0: stdev (ms)", _latency(statistics.stdev), ratio=False),
+    Row("eval 0: median (ms)", _samples("latency_s", statistics.median)),
+    Row("eval 0: min (ms)", _samples("latency_s", min), ratio=False),
+    Row("eval 0: stdev (ms)", _samples("latency_s", statistics.stdev, least=2), ratio=False),
+    Row("task add(1, 2): median (ms)", _samples("task_s", statistics.median)),
+    Row("task: bytes written per call", lambda r: r.get("task_bytes"), integer=True),
+    Row(f"generator {GENERATOR_VALUES:,} values (ms)".replace(",", " "), _samples("generator_s", statistics.median)),
+    Row("generator: per value (µs)", _samples("generator_s", statistics.median, 1e6 / GENERATOR_VALUES)),
 ]
 
 
@@ -326,13 +387,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("-n", type=int, default=200, help="timed `0` evaluations per tool and board (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed evaluations before those (default 20)")
     parser.add_argument("--connects", type=int, default=5, help="fresh processes timing connect (default 5)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: -n 20 --warmup 3 --connects 1")
+    parser.add_argument("--generator-runs", type=int, default=5, help="timed generator runs (default 5)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1"
+    )
     parser.add_argument("--worker", choices=list(TOOLS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     boards = [b.strip() for b in args.boards.split(",") if b.strip()]
 
     if args.worker:
-        result = measure(args.worker, boards[0], args.n, args.warmup)
+        result = measure(args.worker, boards[0], args.n, args.warmup, args.generator_runs)
         print(JSON_MARK + json.dumps(result), flush=True)
         return 0
 
@@ -342,22 +406,23 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
     if args.quick:
         args.n, args.warmup, args.connects = min(args.n, 20), min(args.warmup, 3), 1
+        args.generator_runs = min(args.generator_runs, 1)
 
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for board in boards:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
         for attempt in range(args.connects):  # tools interleaved, so drift on the machine hits all alike
             for name in tools:
-                n = args.n if attempt == 0 else 0
+                n, generator_runs = (args.n, args.generator_runs) if attempt == 0 else (0, 0)
                 print(f"{board}: {name} ({attempt + 1}/{args.connects})", file=sys.stderr, flush=True)
-                result = run_worker(name, board, n, args.warmup if n else 0)
+                result = run_worker(name, board, n, args.warmup if n else 0, generator_runs)
                 if "error" in result:
                     print(f"  {name} failed: {result['error']}", file=sys.stderr, flush=True)
                 runs[name].append(result)
         results[board] = {name: _combine(tool_runs) for name, tool_runs in runs.items()}
 
     header, rows = build_table(results, tools)
-    title = f"Belay benchmark: n={args.n}, connect median of {args.connects}"
+    title = f"Belay benchmark: n={args.n}, connect median of {args.connects}, generator median of {args.generator_runs}"
     print_table(header, rows, title)
     if args.quick or set(tools) != set(TOOLS):
         print("bench/README.md not updated (only full runs write it)", file=sys.stderr)

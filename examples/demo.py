@@ -28,8 +28,39 @@ with Device(spec) as device:
     # The board's prints are streamed to the host as they happen.
     device("for i in range(3):\n    print('counting on the board:', i)\n    time.sleep(0.2)")
 
-    # Exceptions raised on the board come back with the board's traceback.
+    # A task: a host function defined on the board; calling it runs it there.
+    @device.task
+    def add(a, b):
+        return a + b
+
+    print("add(2, 3) on the board =", add(2, 3))
+
+    # A generator task streams its values one by one.
+    @device.task
+    def countdown(n):
+        while n > 0:
+            yield n
+            n -= 1
+
+    print("countdown:", list(countdown(5)))
+
+    # A proxy stands in for a board object: attributes, items and calls run on the board.
+    device(
+        "class Counter:\n    def __init__(self):\n        self.hits = []\n    def hit(self, n):\n"
+        "        self.hits.append(n)\n        return len(self.hits)\ncounter = Counter()"
+    )
+    counter = device.proxy("counter")
+    counter.hit(7)
+    print("proxy: counter.hit(8) =", counter.hit(8), "and counter.hits =", counter.hits[:])
+
+    # Exceptions keep their class, and the traceback points at this file.
+    @device.task
+    def parse(text):
+        return int(text)
+
     try:
-        device("int('not a number')")
-    except DeviceError as exc:
-        print("The board raised:", exc.traceback.splitlines()[-1])
+        parse("not a number")
+    except ValueError as exc:
+        assert isinstance(exc, DeviceError)
+        print("The board raised:")
+        print(exc)

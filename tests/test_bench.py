@@ -20,7 +20,10 @@ def test_bench_quick_prints_a_latency():
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    row = next((line for line in done.stdout.splitlines() if "eval 0: median" in line), None)
-    assert row is not None, done.stdout
-    assert re.search(r"\d+\.\d+", row.split("eval 0: median", 1)[1]), row
+    for label in ("eval 0: median", "task add(1, 2): median", "generator 1 000 values"):
+        row = next((line for line in done.stdout.splitlines() if label in line), None)
+        assert row is not None, done.stdout
+        assert re.search(r"\d+\.\d+", row.split(label, 1)[1]), row
+    row = next((line for line in done.stdout.splitlines() if "bytes written per call" in line), "")
+    assert re.search(r"\d+", row.split("bytes written per call", 1)[-1]), done.stdout
     assert readme.read_text() == before  # smoke runs never rewrite the published numbers

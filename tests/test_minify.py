@@ -13,7 +13,7 @@ import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from belay_core.minify import minify
+from belay_core.minifier import minify
 
 NEW_FSTRINGS = sys.version_info >= (3, 12)
 
