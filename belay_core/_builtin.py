@@ -23,7 +23,9 @@ def belay_register_minifiers() -> list[MinifierRecord]:
     """Core's minifier."""
     return [
         MinifierRecord(
-            "default", "belay_core.minifier:minify", "Drop comments, docstrings and spare white space; keep line numbers."
+            "default",
+            "belay_core.minifier:minify",
+            "Drop comments, docstrings and spare white space; keep line numbers.",
         )
     ]
 

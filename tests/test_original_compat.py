@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-ORIGINAL_STYLE = '''
+ORIGINAL_STYLE = """
 import belay_core as belay
 
 device = belay.Device(SPEC)
@@ -62,7 +62,7 @@ class MyDevice(belay.Device):
 with MyDevice(SPEC) as mine:
     print("subclass", mine.add(5))
 device.close()
-'''
+"""
 
 
 @pytest.mark.parametrize("spec", ["emu:unix", "emu:wasm", "emu:microbit"])
