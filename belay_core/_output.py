@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from typing import Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 MARK = b"\x02"
 KINDS = "ROPS"
@@ -16,10 +16,17 @@ class ResultFilter:
     ----------
     stream
         A text stream (``\\r\\n`` from the board becomes ``\\n``), or ``None`` to discard output.
+    remap
+        Rewrites each complete output line (used to point tracebacks printed by board threads at
+        host lines); a partial line that may be a traceback frame waits for its end.
     """
 
-    def __init__(self, stream: Optional[TextIO]) -> None:
+    _FRAME_START = 'File "<stdin>"'
+
+    def __init__(self, stream: Optional[TextIO], remap: Optional[Callable[[str], str]] = None) -> None:
         self.stream = stream
+        self.remap = remap
+        self.pending = ""
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.held = b""
         self.tail_cr = False
@@ -44,9 +51,23 @@ class ResultFilter:
         if self.tail_cr:
             text = text[:-1]
         text = text.replace("\r\n", "\n")
+        if self.remap is not None:
+            text = self._remap(text)
         if text:
             self.stream.write(text)
             self.stream.flush()
+
+    def _remap(self, text: str) -> str:
+        assert self.remap is not None
+        lines = (self.pending + text).split("\n")
+        last = lines.pop()
+        stripped = last.lstrip()
+        held = bool(stripped) and (stripped.startswith(self._FRAME_START) or self._FRAME_START.startswith(stripped))
+        self.pending = last if held else ""
+        mapped = [self.remap(line) for line in lines]
+        if not held:
+            mapped.append(last)
+        return "\n".join(mapped)
 
     def finish(self) -> Optional[tuple[str, str]]:
         """Return ``(kind, payload)`` of the frame the output ended with, if any; flush the rest."""
@@ -55,8 +76,9 @@ class ResultFilter:
         if held and frame is None:
             self._emit(held)
         if self.stream is not None:
-            rest = self.decoder.decode(b"", final=True) + ("\r" if self.tail_cr else "")
+            rest = self.decoder.decode(b"", final=True) + ("\r" if self.tail_cr else "") + self.pending
             self.tail_cr = False
+            self.pending = ""
             if rest:
                 self.stream.write(rest)
                 self.stream.flush()

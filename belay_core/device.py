@@ -494,14 +494,14 @@ class Device(metaclass=DeviceMeta):
             if self._deferred:
                 source = "\n".join([*self._deferred, source])
                 self._deferred.clear()
-            output = ResultFilter(sys.stdout if stream is _UNSET else stream)
+            output = self._output(stream)
             try:
                 stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             except ConnectionLost:
                 if not self.attempts or self._reconnecting:
                     raise
                 self._reconnect()
-                output = ResultFilter(sys.stdout if stream is _UNSET else stream)
+                output = self._output(stream)
                 stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             frame = output.finish()
             if record and not stderr and len(self._history) < MAX_HISTORY:
@@ -513,6 +513,13 @@ class Device(metaclass=DeviceMeta):
         if frame is None:
             raise BelayError("the board printed no result for the expression")
         return self._parse(frame, trusted, stop_ok)
+
+    def _output(self, stream: Optional[TextIO]) -> ResultFilter:
+        origins = self._origins
+        return ResultFilter(
+            sys.stdout if stream is _UNSET else stream,
+            (lambda line: remap(line, origins)) if origins else None,
+        )
 
     def _parse(self, frame: tuple[str, str], trusted: bool, stop_ok: bool = False) -> Any:
         kind, payload = frame

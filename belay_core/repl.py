@@ -245,9 +245,10 @@ class RawRepl:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._dirty = True  # until the board's prompt is read back
         try:
-            self._send(code, deadline)
+            consumer = on_stdout or _drop
+            self._send(code, deadline, consumer)
             self.round_trips += 1
-            self._read_until(b"\x04", deadline, on_stdout or _drop)
+            self._read_until(b"\x04", deadline, consumer)
             stderr = self._read_until(b"\x04", deadline)
             self._read_until(b">", deadline)
         except _Timeout:
@@ -262,32 +263,39 @@ class RawRepl:
         self._dirty = False
         return stderr
 
-    def _send(self, code: bytes, deadline: Optional[float]) -> None:
+    def _send(self, code: bytes, deadline: Optional[float], consumer: OutputConsumer) -> None:
+        """Send ``code``; output the board prints meanwhile (a board thread's) goes to ``consumer``."""
         if self._paste_open:  # the raw-paste request went out with entering the raw REPL
             self._paste_open = False
-            self._paste_rest(code, self.window, deadline)
+            self._paste_rest(code, self.window, deadline, consumer)
             return
         if self.raw_paste is None:
             self._write(RAW_PASTE_REQUEST)
             self._read_probe_answer(deadline)
-            self._send(code, deadline)
+            self._send(code, deadline, consumer)
             return
         if not self.raw_paste:
             self._write(code + b"\x04")
-            self._expect_ok(deadline)
+            self._read_until(b"OK", deadline, consumer)
             return
         # Raw-paste request and the first window of code in one write.
         first = code[: self.window]
         rest = code[len(first) :]
         self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
-        if self._read_exact(2, deadline) != b"R\x01":
-            raise ProtocolError("the board stopped accepting raw-paste")
+        self._read_until(b"R\x01", deadline, consumer)
         window = struct.unpack("<H", self._read_exact(2, deadline))[0]
         if window < len(first):  # pragma: no cover - a firmware never shrinks its window
             raise ProtocolError(f"raw-paste window shrank to {window} bytes")
-        self._paste_rest(rest, window - len(first), deadline, finished=not rest)
+        self._paste_rest(rest, window - len(first), deadline, consumer, finished=not rest)
 
-    def _paste_rest(self, rest: bytes, allowance: int, deadline: Optional[float], finished: bool = False) -> None:
+    def _paste_rest(
+        self,
+        rest: bytes,
+        allowance: int,
+        deadline: Optional[float],
+        consumer: OutputConsumer,
+        finished: bool = False,
+    ) -> None:
         """Send (the rest of) a raw-paste body within the board's window, then wait for its end ack."""
         sent = 0
         while True:
@@ -313,14 +321,8 @@ class RawRepl:
                 if not finished:  # the board ended the paste early (it ran out of memory, or was reset)
                     self._write(b"\x04")
                 return
-            else:
-                raise ProtocolError(f"unexpected byte {byte!r} from the board during raw-paste")
-
-    def _expect_ok(self, deadline: Optional[float]) -> None:
-        answer = self._read_exact(2, deadline)
-        if answer != b"OK":
-            more = bytes(self._buffer[:200])
-            raise ProtocolError(f"the board did not accept the code: expected b'OK', got {answer + more!r}")
+            else:  # printed meanwhile by a board thread
+                consumer(bytes(byte))
 
     def _recover(self) -> bool:
         """Interrupt the board and read it back to the raw-REPL prompt; return whether that worked."""

@@ -320,3 +320,77 @@ def test_third_party_executer_plugin_adds_a_decorator(fake_plugins):
 
     with Timed("emu:unix") as device:
         assert device.cube(2)[0] == 8
+
+
+def test_thread_output_and_traceback_reach_the_host_mapped():
+    out = io.StringIO()
+    with Device("emu:unix", stream_out=out) as device:
+
+        @device.thread
+        def noisy():
+            for i in range(3):
+                print("thread says", i)
+                time.sleep_ms(20)
+            raise ValueError("thread failed")
+
+        @device.task
+        def ping():
+            return "pong"
+
+        noisy()
+        for _ in range(30):  # keep calling while the thread prints: the protocol must stay intact
+            assert ping() == "pong"
+            time.sleep(0.01)
+        device("time.sleep_ms(100)")
+    text = out.getvalue()
+    assert "thread says 2" in text
+    line = _line_of(noisy.__wrapped__, 'raise ValueError("thread failed")')
+    assert f'File "{__file__}", line {line}, in noisy' in text
+    assert "ValueError: thread failed" in text
+
+
+MARKING_MINIFIER = """
+from belay_core import hookimpl
+from belay_core.records import MinifierRecord
+
+
+def mark(source):
+    return source.rstrip("\\n") + "  # marked\\n"
+
+
+@hookimpl
+def belay_register_minifiers():
+    return [MinifierRecord("marker", __name__ + ":mark", "Appends a comment.")]
+"""
+
+
+def test_minifier_chosen_by_name_per_decorator_and_call(fake_plugins):
+    fake_plugins("marker", MARKING_MINIFIER)
+    with Device("emu:unix") as device:
+        sent: list[str] = []
+        real = device.run_statements
+
+        def spy(code, **kwargs):
+            sent.append(code)
+            return real(code, **kwargs)
+
+        device.run_statements = spy
+
+        @device.task(minify="marker")
+        def marked():
+            return 1  # gone?
+
+        @device.task(minify=False)
+        def kept():
+            return 2  # kept comment
+
+        @device.task
+        def default():
+            return 3  # dropped
+
+        assert (marked(), kept(), default()) == (1, 2, 3)
+        assert sent[0].endswith("# marked\n") and "# gone?" in sent[0]
+        assert "# kept comment" in sent[1]
+        assert "#" not in sent[2]
+        device("y = 1  # marked call", minify="marker")
+        assert sent[3].endswith("# marked\n")

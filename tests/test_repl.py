@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from belay_core.errors import DeviceTimeoutError, ProtocolError
+from belay_core.errors import DeviceTimeoutError
 from belay_core.repl import RawRepl
 from belay_emulator.transport import EmulatorTransport
 
@@ -118,7 +118,7 @@ def test_soft_reset_clears_the_heap(repl):
     assert b"NameError" in err
 
 
-def test_raw_paste_forced_on_firmware_without_it_is_a_protocol_error():
+def test_raw_paste_forced_on_firmware_without_it_fails_cleanly():
     transport = EmulatorTransport("emu:microbit")
     transport.open()
     try:
@@ -126,7 +126,9 @@ def test_raw_paste_forced_on_firmware_without_it_is_a_protocol_error():
         engine.enter()
         assert engine.raw_paste is False
         engine.raw_paste = True
-        with pytest.raises(ProtocolError):
-            run(engine, "print(1)")
+        with pytest.raises(DeviceTimeoutError):
+            run(engine, "print(1)", timeout=1)
+        engine.raw_paste = False
+        assert run(engine, "print(1)") == (b"1\r\n", b"")
     finally:
         transport.close()
