@@ -22,6 +22,7 @@ from belay_core.errors import (
     NoMatchingExecuterError,
 )
 from belay_core.executers import Executer, ExecuterMarker, FunctionSource, MarkedFunction
+from belay_core.files import FilesMixin
 from belay_core.repl import RawRepl
 from belay_core.tracebacks import SourceOrigin, device_error, remap
 from belay_core.transport import Transport
@@ -195,7 +196,7 @@ class DeviceMeta(type):
 # --------------------------------------------------------------------------------------------------
 
 
-class Device(metaclass=DeviceMeta):
+class Device(FilesMixin, metaclass=DeviceMeta):
     """A connection to one MicroPython or CircuitPython board.
 
     Parameters
