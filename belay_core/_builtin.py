@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from belay_core.hookspecs import hookimpl
-from belay_core.records import CommandRecord, ExecuterRecord, MinifierRecord
+from belay_core.records import CommandRecord, ExecuterRecord, HasherRecord, MinifierRecord
 
 
 @hookimpl(trylast=True)
@@ -15,6 +15,8 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("info", "belay_core.commands.info:info", "Show the board's firmware, platform and arch."),
         CommandRecord("latency", "belay_core.commands.latency:latency", "Measure the round trip of a tiny call."),
         CommandRecord("plugins", "belay_core.commands.plugins:plugins", "List plugins and what they provide."),
+        CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
+        CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
     ]
 
 
@@ -38,4 +40,14 @@ def belay_register_executers() -> list[ExecuterRecord]:
         ExecuterRecord("task", "belay_core.executers:TaskExecuter", "Define on the board; calls run there."),
         ExecuterRecord("thread", "belay_core.executers:ThreadExecuter", "Define on the board; calls start a thread."),
         ExecuterRecord("teardown", "belay_core.executers:TeardownExecuter", "Run the body when the device closes."),
+    ]
+
+
+@hookimpl(trylast=True)
+def belay_register_hashers() -> list[HasherRecord]:
+    """Core's hasher: FNV-1a 32 in plain MicroPython, the fallback that runs on every firmware."""
+    return [
+        HasherRecord(
+            "fnv1a32", "belay_core.hashing:FNV1a32Hasher", "FNV-1a 32 in plain MicroPython; runs on every firmware."
+        )
     ]

@@ -265,6 +265,8 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self._minifiers: dict[str, Callable[[str], str]] = {}
         self._sync: Optional[tuple[int, float]] = None
         self._reconnecting = False
+        # What Belay installed on the board for this connection (a hasher, ...); cleared with the heap.
+        self.board_cache: dict[str, Any] = {}
         self._transport = self._make_transport(spec, options)
         self._transport.open()
         try:
@@ -585,6 +587,68 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         return self._run(keep, self._timeout(_UNSET), True, False)
 
     # ------------------------------------------------------------------------------------------------
+    # Sync
+    # ------------------------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        folder: Union[str, os.PathLike[str]],
+        dst: str = "/",
+        keep: Union[str, list[str], None] = None,
+        ignore: Union[str, list[str], None] = None,
+        minify: Union[bool, str] = True,
+        mpy_cross: Union[bool, str, os.PathLike[str], None] = None,
+        dry_run: bool = False,
+        progress: Optional[Callable[[str, int, int], None]] = None,
+    ) -> Any:
+        """Make ``dst`` on the board hold exactly the files of ``folder``, sending only what changed.
+
+        Parameters
+        ----------
+        folder
+            Host folder to sync.
+        dst
+            Board folder (absolute). Nothing outside it is ever touched.
+        keep
+            Paths relative to ``dst`` never removed. Default: ``boot.py``, ``webrepl_cfg.py`` and ``lib``
+            when ``dst`` is ``/``, else nothing.
+        ignore
+            gitignore-style patterns relative to ``folder`` (``/build``, ``docs/*.md``); a ``.belayignore``
+            file in ``folder`` adds its own.
+        minify
+            Minify ``.py`` files (``True``), not (``False``), or with the minifier of this name.
+        mpy_cross
+            Compile ``.py`` files (but ``boot.py`` and ``main.py``) to ``.mpy`` with the board's format
+            (``True``), or with this mpy-cross binary; needs the belay-mpy-cross plugin.
+        dry_run
+            Only plan: return what would change, change nothing.
+        progress
+            ``progress(path, done, total)`` after each file sent.
+
+        Returns
+        -------
+        SyncPlan
+            What was (or, with ``dry_run``, would be) uploaded, deleted, kept unchanged and created.
+        """
+        from belay_core.sync import sync
+
+        with self._lock:
+            return sync(self, folder, dst, keep, ignore, minify, mpy_cross, dry_run, progress)
+
+    def sync_dependencies(
+        self, package: Union[str, Any], *subfolders: Union[str, os.PathLike[str]], dst: str = "/lib", **kwargs: Any
+    ) -> Any:
+        """Sync folders bundled in a host Python ``package`` to ``dst`` (default ``/lib``).
+
+        Only files this package put there before are ever removed: calls for other packages, and
+        other files in ``dst``, are left alone.
+        """
+        from belay_core.sync import sync_dependencies
+
+        with self._lock:
+            return sync_dependencies(self, package, *subfolders, dst=dst, **kwargs)
+
+    # ------------------------------------------------------------------------------------------------
     # Time
     # ------------------------------------------------------------------------------------------------
 
@@ -661,6 +725,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         )
         self.implementation = Implementation.from_board(info)
         self._sync = None
+        self.board_cache.clear()
         for code in list(self._history):
             self._run(code, self.timeout, False, False)
 

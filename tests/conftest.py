@@ -32,6 +32,22 @@ def board(request: pytest.FixtureRequest) -> str:
     return f"emu:{request.param}"
 
 
+@pytest.fixture(params=("unix", "wasm"))
+def tree_board(request: pytest.FixtureRequest) -> str:
+    """The emulated boards whose filesystem has folders (the micro:bit's is flat), as specs."""
+    reason = _unavailable(request.param)
+    if reason is not None:
+        pytest.fail(f"emulated board {request.param} cannot run here: {reason}")
+    return f"emu:{request.param}"
+
+
+@pytest.fixture
+def tree_device(tree_board: str) -> Iterator[Device]:
+    """A connected `Device` on each board with folders."""
+    with Device(tree_board, timeout=30) as dev:
+        yield dev
+
+
 @pytest.fixture
 def device(board: str) -> Iterator[Device]:
     """A connected `Device` on each emulated board in turn."""

@@ -1,0 +1,242 @@
+"""``belay fs``: files on the board (ls, cat, get, put, rm, mkdir, tree, df)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+import click
+
+from belay_core.commands.common import device_option, reporting, timeout_value
+
+if TYPE_CHECKING:
+    from belay_core.device import Device
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+@click.group("fs")
+@device_option
+@click.pass_context
+def fs(ctx: click.Context, spec: Optional[str], timeout: Optional[float]) -> None:
+    """Files on the board: list, show, copy both ways, remove, make folders, measure space.
+
+    Board paths are absolute (``/lib/x.py``) or relative to the board's current directory.
+    """
+    ctx.obj = (spec, timeout)
+
+
+# ``belay fs ls --help`` must work without a device: the group's -d is checked when a command runs.
+for _param in fs.params:
+    if _param.name == "spec":
+        _param.required = False
+
+
+@contextlib.contextmanager
+def _device(ctx: click.Context) -> Iterator[Device]:
+    from belay_core.device import Device
+
+    spec, timeout = ctx.obj
+    if not spec:
+        raise click.UsageError("no device: give -d SPEC to 'belay fs' (or set BELAY_DEVICE)", ctx)
+    with _errors(), Device(spec, timeout=timeout_value(timeout), stream_out=None) as device:
+        yield device
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """`reporting`, plus host-side file errors (a missing local file) as one line and exit code 2."""
+    from belay_core.files import BoardPathError
+
+    with reporting():
+        try:
+            yield
+        except BoardPathError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            if type(exc).__module__ == "belay_core.errors":  # a board OSError: reporting shows its traceback
+                raise
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+@fs.command("ls")
+@click.argument("path", default="/")
+@click.pass_context
+def ls(ctx: click.Context, path: str) -> None:
+    """List directory PATH on the board (default /): sizes and names; folders end with /."""
+    from rich.table import Table
+
+    with _device(ctx) as device:
+        entries = device.listdir(path)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(justify="right")
+    table.add_column()
+    for entry in entries:
+        if entry.is_dir:
+            table.add_row("", f"[bold blue]{entry.name}/[/]")
+        else:
+            table.add_row(str(entry.size), entry.name)
+    _console().print(table)
+
+
+@fs.command("tree")
+@click.argument("path", default="/")
+@click.pass_context
+def tree(ctx: click.Context, path: str) -> None:
+    """Show everything under PATH on the board (default /) as a tree, with sizes."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    with _device(ctx) as device:
+        entries = device.walk(path)
+    root = Tree(f"[bold blue]{escape(path)}[/]")
+    nodes: dict[str, Tree] = {}
+    prefix = path.rstrip("/")
+    for entry in entries:
+        parent_path = entry.path.rsplit("/", 1)[0] if "/" in entry.path else ""
+        parent = nodes.get(parent_path, root) if parent_path != prefix else root
+        if entry.is_dir:
+            nodes[entry.path] = parent.add(f"[bold blue]{escape(entry.name)}/[/]")
+        else:
+            parent.add(f"{escape(entry.name)} [dim]({_human(entry.size)})[/]")
+    files = sum(not e.is_dir for e in entries)
+    _console().print(root)
+    click.echo(f"{sum(e.is_dir for e in entries)} directories, {files} files")
+
+
+@fs.command("cat")
+@click.argument("path")
+@click.pass_context
+def cat(ctx: click.Context, path: str) -> None:
+    """Print file PATH from the board (bytes as they are)."""
+    with _device(ctx) as device:
+        data = device.read_bytes(path)
+    click.echo(data, nl=False)
+
+
+@contextlib.contextmanager
+def _progress(total: int, verb: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar over ``total`` bytes (shown on a terminal only), fed by ``progress(path, done, size)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    console = Console(stderr=True)
+    seen: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(verb, total=total or None)
+
+        def progress(path: str, done: int, size: int) -> None:
+            advance = done - seen.get(path, 0)
+            seen[path] = done
+            bar.update(task, advance=advance, description=f"{verb} {path}")
+
+        yield progress
+
+
+def _summary(verb: str, count: int, size: int, started: float) -> None:
+    seconds = time.monotonic() - started
+    plural = "" if count == 1 else "s"
+    click.echo(f"{verb} {count} file{plural}, {_human(size)} in {seconds:.2f} s", err=True)
+
+
+@fs.command("get")
+@click.argument("remote")
+@click.argument("local", default=".", type=click.Path(path_type=Path))
+@click.pass_context
+def get(ctx: click.Context, remote: str, local: Path) -> None:
+    """Copy file or folder REMOTE from the board to LOCAL (default: into the current folder).
+
+    A folder's contents go into LOCAL; a file goes into LOCAL when it is a folder, else to LOCAL.
+    """
+    with _device(ctx) as device:
+        started = time.monotonic()
+        sizes = (
+            {e.path: e.size for e in device.walk(remote)} if device.is_dir(remote) else {remote: device.size(remote)}
+        )
+        with _progress(sum(sizes.values()), "get") as progress:
+            written = device.get(remote, local, progress=progress)
+    _summary("got", len(written), sum(p.stat().st_size for p in written), started)
+
+
+@fs.command("put")
+@click.argument("local", type=click.Path(exists=True, path_type=Path))
+@click.argument("remote", default="/")
+@click.pass_context
+def put(ctx: click.Context, local: Path, remote: str) -> None:
+    """Copy file or folder LOCAL to REMOTE on the board (default /), making folders as needed.
+
+    A folder's contents go into REMOTE; a file goes into REMOTE when it is a directory (or ends with /),
+    else to REMOTE.
+    """
+    files = [local] if local.is_file() else [p for p in local.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    with _device(ctx) as device:
+        started = time.monotonic()
+        with _progress(total, "put") as progress:
+            written = device.put(local, remote, progress=progress)
+    _summary("put", len(written), total, started)
+
+
+@fs.command("rm")
+@click.option("-r", "--recursive", is_flag=True, help="Remove directories and everything in them.")
+@click.argument("paths", nargs=-1, required=True)
+@click.pass_context
+def rm(ctx: click.Context, recursive: bool, paths: tuple[str, ...]) -> None:
+    """Remove files (and, with -r, directories) PATHS on the board."""
+    with _device(ctx) as device:
+        for path in paths:
+            device.remove(path, recursive=recursive)
+
+
+@fs.command("mkdir")
+@click.option("-p", "--parents", is_flag=True, help="Make missing parents; an existing directory is fine.")
+@click.argument("paths", nargs=-1, required=True)
+@click.pass_context
+def mkdir(ctx: click.Context, parents: bool, paths: tuple[str, ...]) -> None:
+    """Make directories PATHS on the board."""
+    with _device(ctx) as device:
+        for path in paths:
+            device.mkdir(path, parents=parents)
+
+
+@fs.command("df")
+@click.pass_context
+def df(ctx: click.Context) -> None:
+    """Show the size, use and free space of the board's file system."""
+    from rich.table import Table
+
+    with _device(ctx) as device:
+        usage = device.df()
+    table = Table(box=None)
+    for name in ("size", "used", "free", "use%"):
+        table.add_column(name, justify="right")
+    percent = f"{100 * usage.used / usage.total:.0f}%" if usage.total else "-"
+    table.add_row(_human(usage.total), _human(usage.used), _human(usage.free), percent)
+    _console().print(table)

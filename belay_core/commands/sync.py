@@ -1,0 +1,97 @@
+"""``belay sync``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from belay_core.commands.common import device_option, reporting, timeout_value
+
+
+@click.command("sync")
+@device_option
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dst", default="/", show_default=True, help="Board folder to sync into (nothing outside is touched).")
+@click.option("--keep", multiple=True, metavar="PATH", help="Board path (relative to --dst) never removed; repeatable.")
+@click.option("--ignore", multiple=True, metavar="PATTERN", help="gitignore-style pattern to skip; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--no-minify", is_flag=True, help="Send .py files as they are.")
+@click.option(
+    "--mpy-cross",
+    "mpy_cross",
+    is_flag=False,
+    flag_value="auto",
+    default=None,
+    metavar="[BINARY]",
+    help="Compile .py to .mpy for the board (needs belay-mpy-cross); optionally with this mpy-cross binary.",
+)
+def sync(
+    spec: str,
+    timeout: Optional[float],
+    folder: Path,
+    dst: str,
+    keep: tuple[str, ...],
+    ignore: tuple[str, ...],
+    dry_run: bool,
+    no_minify: bool,
+    mpy_cross: Optional[str],
+) -> None:
+    """Sync FOLDER to the board, sending only files whose hash differs.
+
+    Board files under --dst that FOLDER does not have are removed, except --keep (by default
+    boot.py, webrepl_cfg.py and lib when --dst is /). A .belayignore file in FOLDER adds ignore
+    patterns.
+
+    \b
+    Example:
+      belay sync -d emu: ./src --dst /app --ignore "*.md" --dry-run
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from belay_core.device import Device
+
+    console = Console(stderr=True)
+    with (
+        reporting(),
+        Device(spec, timeout=timeout_value(timeout)) as device,
+        Progress(
+            TextColumn("[bold]sync[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("", total=None)
+
+        def progress(path: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=path)
+
+        plan = device.sync(
+            folder,
+            dst=dst,
+            keep=list(keep) if keep else None,
+            ignore=list(ignore),
+            minify=not no_minify,
+            mpy_cross=None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross),
+            dry_run=dry_run,
+            progress=progress,
+        )
+    verb = "would " if dry_run else ""
+    for label, paths, style in (
+        ("upload", plan.upload, "green"),
+        ("create", plan.mkdir, "cyan"),
+        ("delete", plan.delete, "red"),
+        ("remove", plan.rmdir, "red"),
+    ):
+        for path in paths:
+            console.print(f"[{style}]{verb}{label}[/] {path}", highlight=False)
+    console.print(
+        f"{len(plan.upload)} {verb}uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} {verb}deleted "
+        f"(hasher: {plan.hasher})",
+        highlight=False,
+    )

@@ -1,0 +1,410 @@
+"""Sync a host folder to the board by hash difference.
+
+One round trip lists and hashes every board file under the destination; only changed files are
+sent, in as few round trips as their size allows; board files under the destination that the folder
+does not have are removed, except what ``keep`` names. Nothing outside the destination is touched.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from attrs import define, field
+
+from belay_core.errors import BelayError, FeatureUnavailableError
+
+if TYPE_CHECKING:
+    from belay_core.device import Device
+    from belay_core.hashing import Hasher
+
+IGNORE_FILE = ".belayignore"
+"""A gitignore-style file in the synced folder; its patterns are added to ``ignore``."""
+
+DEFAULT_IGNORE: tuple[str, ...] = ("__pycache__/", "*.pyc", ".git/", ".belayignore", ".DS_Store")
+"""Always ignored."""
+
+DEFAULT_KEEP_AT_ROOT: tuple[str, ...] = ("boot.py", "webrepl_cfg.py", "lib")
+"""Kept on the board when syncing to ``/`` and ``keep`` is not given."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(path, done, total)``: files done out of total, with the path just handled."""
+
+
+@define
+class SyncPlan:
+    """What a sync does (or did): board paths, all absolute.
+
+    Attributes
+    ----------
+    upload
+        Files sent (new or changed).
+    unchanged
+        Files already on the board with the same content.
+    delete
+        Board files removed (not in the folder, not kept).
+    mkdir
+        Directories created.
+    rmdir
+        Board directories removed (not in the folder, not kept, empty after the deletes).
+    hasher
+        Name of the hasher that compared the files.
+    """
+
+    upload: list[str] = field(factory=list)
+    unchanged: list[str] = field(factory=list)
+    delete: list[str] = field(factory=list)
+    mkdir: list[str] = field(factory=list)
+    rmdir: list[str] = field(factory=list)
+    hasher: str = ""
+
+    @property
+    def changes(self) -> int:
+        """How many board changes the plan makes."""
+        return len(self.upload) + len(self.delete) + len(self.mkdir) + len(self.rmdir)
+
+
+@define
+class HostFile:
+    """A host file as it will be on the board (after minifying or compiling)."""
+
+    source: Path
+    remote: str
+    data: bytes
+
+
+def normalize_dst(dst: str) -> str:
+    """An absolute, normalized board path without a trailing slash (``"/"`` for the root).
+
+    Raises
+    ------
+    BelayError
+        For relative paths or paths that climb out of the root.
+    """
+    if not dst.startswith("/"):
+        raise BelayError(f"dst must be an absolute board path such as '/' or '/app', not {dst!r}")
+    parts = PurePosixPath(dst).parts
+    if ".." in parts:
+        raise BelayError(f"dst must not contain '..': {dst!r}")
+    normal = posixpath.normpath(dst)
+    return "/" if normal in ("/", "//") else normal
+
+
+def join(dst: str, relative: str) -> str:
+    """Board path of ``relative`` under ``dst``."""
+    return ("" if dst == "/" else dst) + "/" + relative
+
+
+def inside(path: str, dst: str) -> bool:
+    """Whether board ``path`` is strictly under ``dst``."""
+    return path.startswith(dst if dst.endswith("/") else dst + "/") and path != dst
+
+
+def collect_host_files(
+    folder: Path,
+    *,
+    ignore: Optional[Iterable[str]] = None,
+) -> list[Path]:
+    """Files of ``folder`` to sync, with gitignore-style ``ignore`` patterns and ``.belayignore``.
+
+    Patterns are relative to ``folder``: ``/build`` only at its top, ``docs/*.md`` under ``docs``.
+    """
+    import pathspec
+
+    patterns = list(DEFAULT_IGNORE) + list(ignore or ())
+    ignore_file = folder / IGNORE_FILE
+    if ignore_file.is_file():
+        patterns += ignore_file.read_text(encoding="utf-8").splitlines()
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(folder).as_posix()
+        if spec.match_file(relative):
+            continue
+        files.append(path)
+    return files
+
+
+def _kept(relative: str, keep: Sequence[str]) -> bool:
+    return any(relative == k or relative.startswith(k.rstrip("/") + "/") for k in keep)
+
+
+def plan_sync(
+    host: Sequence[HostFile],
+    board_files: dict[str, int],
+    board_dirs: Sequence[str],
+    dst: str,
+    keep: Sequence[str],
+    hasher: Hasher,
+    owned: Optional[set[str]] = None,
+) -> SyncPlan:
+    """Compare the host files with the board's and decide what to send, keep and remove.
+
+    Parameters
+    ----------
+    host
+        The files as they will be on the board.
+    board_files
+        Hashes of the board files under ``dst`` (absolute paths).
+    board_dirs
+        Directories under ``dst`` on the board (absolute paths).
+    dst
+        Normalized destination.
+    keep
+        Paths relative to ``dst`` never removed (a directory keeps everything under it).
+    hasher
+        Gives the host hashes.
+    owned
+        When given, only these board paths may be removed (files a previous sync put there).
+    """
+    plan = SyncPlan(hasher=hasher.name)
+    wanted_dirs: set[str] = set()
+    wanted_files: set[str] = set()
+    for item in host:
+        wanted_files.add(item.remote)
+        parent = posixpath.dirname(item.remote)
+        while parent not in ("/", dst) and inside(parent, dst):
+            wanted_dirs.add(parent)
+            parent = posixpath.dirname(parent)
+        board_hash = board_files.get(item.remote)
+        if board_hash is not None and board_hash == hasher.host_hash(item.data):
+            plan.unchanged.append(item.remote)
+        else:
+            plan.upload.append(item.remote)
+    existing = set(board_dirs)
+    plan.mkdir = sorted(d for d in wanted_dirs if d not in existing)
+    relative_of = {p: p[len(dst) :].lstrip("/") for p in [*board_files, *board_dirs]}
+
+    def removable(path: str) -> bool:
+        return not _kept(relative_of[path], keep) and inside(path, dst) and (owned is None or path in owned)
+
+    plan.delete = sorted(p for p in board_files if p not in wanted_files and removable(p))
+    if owned is None:
+        plan.rmdir = sorted(
+            (d for d in board_dirs if d not in wanted_dirs and removable(d)), key=lambda d: (-d.count("/"), d)
+        )
+    for path in [*plan.delete, *plan.rmdir, *plan.upload, *plan.mkdir]:  # the promise, checked
+        if not inside(path, dst):
+            raise BelayError(f"internal error: sync planned to touch {path!r}, outside {dst!r}")
+    return plan
+
+
+def prepare(
+    device: Device,
+    folder: Path,
+    dst: str,
+    files: Sequence[Path],
+    *,
+    minify: Union[bool, str],
+    mpy_cross: Union[bool, str, Path, None],
+) -> list[HostFile]:
+    """Read, minify or compile each host file into what the board will hold."""
+    compiler = None
+    if mpy_cross:
+        try:
+            import belay_mpy_cross
+        except ImportError:
+            raise BelayError("mpy_cross needs the belay-mpy-cross plugin: pip install belay-mpy-cross") from None
+        impl = device.implementation
+        if impl.mpy_version is None:
+            raise FeatureUnavailableError(
+                f"{impl.name} {'.'.join(map(str, impl.version))} does not say which .mpy format it loads"
+            )
+        binary = None if mpy_cross is True else mpy_cross
+        compiler = belay_mpy_cross.find_compiler(impl.mpy_version, impl.mpy_sub_version, binary=binary)
+    prepared = []
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        data = path.read_bytes()
+        if path.suffix == ".py":
+            if compiler is not None and path.name not in ("boot.py", "main.py"):
+                data = compiler.compile(data, filename=relative)
+                relative = relative[:-3] + ".mpy"
+            elif minify:
+                data = device.minify(data.decode("utf-8"), minify).encode("utf-8")
+        prepared.append(HostFile(source=path, remote=join(dst, relative), data=data))
+    return prepared
+
+
+_WALK = """\
+def __belay_sw(d,k):
+ import os
+ F={};D=[]
+ def w(d):
+  try:it=os.ilistdir(d)
+  except OSError:return
+  for e in it:
+   p=(d if d!='/' else '')+'/'+e[0]
+   if p in k:continue
+   if e[1]&0x4000:D.append(p);w(p)
+   else:F[p]=__belay_hash(p)
+ e=1
+ if d!='/':
+  try:os.stat(d)
+  except OSError:e=0
+ l=hasattr(os,'ilistdir')
+ if l:w(d)
+ else:
+  for n in os.listdir():
+   if '/'+n not in k:F['/'+n]=__belay_hash(n)
+ return F,D,e,l
+"""
+"""Board side of the listing: every file under ``d`` with its hash, and the directories, skipping
+the kept paths ``k``; whether ``d`` exists; whether the filesystem has folders (the micro:bit's is
+flat, without ``ilistdir``)."""
+
+
+@define
+class BoardListing:
+    """The board side of a sync, from one round trip."""
+
+    files: dict[str, int]
+    dirs: list[str]
+    exists: bool
+    tree: bool
+    """Whether the filesystem has folders; a flat one (the micro:bit's) names files without a leading ``/``."""
+
+    def path(self, remote: str) -> str:
+        """How the board's ``open`` and ``os`` functions name ``remote``."""
+        return remote if self.tree else remote.lstrip("/")
+
+
+def board_listing(device: Device, dst: str, kept: Iterable[str]) -> BoardListing:
+    """Hashes of the board files under ``dst`` and its directories, in one round trip."""
+    source = _WALK + f"__belay_r(__belay_sw({dst!r},{set(kept) or '{None}'!r}))\ndel __belay_sw"
+    files, dirs, exists, tree = device._run(source, device.timeout, True, False)
+    return BoardListing(files, dirs, bool(exists), bool(tree))
+
+
+def apply_plan(
+    device: Device,
+    plan: SyncPlan,
+    host: Sequence[HostFile],
+    listing: BoardListing,
+    progress: Optional[Progress] = None,
+) -> None:
+    """Make the board match the plan: directories and uploads (batched by `Device.put`'s machinery), then removals."""
+    from belay_core.files import _memory, _Piece
+
+    if plan.upload or plan.mkdir:
+        features = device._fs_features()
+        data = {item.remote: item.data for item in host}
+        pieces = [_Piece(listing.path(r), len(data[r]), opener=_memory(data[r])) for r in plan.upload]
+        dirs = [listing.path(d) for d in plan.mkdir]
+        finished: set[str] = set()
+
+        def report(path: str, done: int, total: int) -> None:
+            if progress is not None and done == total and path not in finished:
+                finished.add(path)
+                progress(path, len(finished), len(pieces))
+
+        device._put_files(features, "/", lambda _stat: (dirs, pieces), report)
+    removals = [f"__import__('os').remove({listing.path(p)!r})" for p in plan.delete]
+    removals += [f"try:__import__('os').rmdir({d!r})\nexcept OSError:pass" for d in plan.rmdir]
+    if removals:
+        device.run_statements("\n".join(removals))
+
+
+def sync(
+    device: Device,
+    folder: Union[str, Path],
+    dst: str = "/",
+    keep: Optional[Union[str, Sequence[str]]] = None,
+    ignore: Optional[Union[str, Sequence[str]]] = None,
+    minify: Union[bool, str] = True,
+    mpy_cross: Union[bool, str, Path, None] = None,
+    dry_run: bool = False,
+    progress: Optional[Progress] = None,
+    owned: Optional[set[str]] = None,
+) -> SyncPlan:
+    """Sync ``folder`` to ``dst`` on the board; see `belay_core.Device.sync`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BelayError(f"cannot sync {str(folder)!r}: not a folder")
+    dst = normalize_dst(dst)
+    if isinstance(keep, str):
+        keep = [keep]
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    keep = list(DEFAULT_KEEP_AT_ROOT if keep is None and dst == "/" else keep or [])
+    keep = [k.strip("/") for k in keep if k.strip("/")]
+    files = collect_host_files(folder, ignore=ignore)
+    flat = device.implementation.platform == "microbit"
+    if flat and (dst != "/" or any(len(f.relative_to(folder).parts) > 1 for f in files)):
+        raise FeatureUnavailableError(
+            "the micro:bit firmware has a flat filesystem: sync only files (no folders) to '/'"
+        )
+    host = prepare(device, folder, dst, files, minify=minify, mpy_cross=mpy_cross)
+    from belay_core.hashing import select_hasher
+
+    hasher = device.board_cache.get("hasher")
+    if hasher is None:
+        hasher = device.board_cache["hasher"] = select_hasher(device)
+    kept = [join(dst, k) for k in keep]
+    listing = board_listing(device, dst, kept)
+    plan = plan_sync(host, listing.files, listing.dirs, dst, keep, hasher, owned)
+    if not listing.exists:  # create the destination and its missing parents first
+        chain = []
+        path = dst
+        while path != "/":
+            chain.append(path)
+            path = posixpath.dirname(path)
+        plan.mkdir = [*reversed(chain), *plan.mkdir]
+    if not dry_run:
+        apply_plan(device, plan, host, listing, progress)
+    return plan
+
+
+def sync_dependencies(
+    device: Device, package: Union[str, Any], *subfolders: Union[str, Path], dst: str = "/lib", **kwargs: Any
+) -> SyncPlan:
+    """Sync folders of a host package to ``dst``, removing only files this package put there before.
+
+    A manifest ``<dst>/.belay-<package>`` on the board lists the files the package installed.
+    """
+    import importlib
+    import json
+    import shutil
+    import tempfile
+
+    module = importlib.import_module(package) if isinstance(package, str) else package
+    name = module.__name__
+    roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(module.__file__).parent]
+    dst = normalize_dst(dst)
+    manifest = join(dst, f".belay-{name}")
+    read = f"try:\n f=open({manifest!r});__belay_r(f.read());f.close()\nexcept OSError:__belay_r('[]')"
+    previous = json.loads(device._run(read, device.timeout, True, False))
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        for sub in subfolders or (".",):
+            source = roots[0] / sub
+            if not source.exists():
+                raise BelayError(f"{name} has no {str(sub)!r} to sync")
+            if source.is_dir():
+                shutil.copytree(source, staging, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, staging / source.name)
+        kwargs.setdefault("keep", [])
+        plan = sync(device, staging, dst, owned=set(previous), **kwargs)
+    if not kwargs.get("dry_run"):
+        installed = sorted({*plan.upload, *plan.unchanged})
+        device.run_statements(f"f=open({manifest!r},'w');f.write({json.dumps(installed)!r});f.close()")
+    return plan
+
+
+__all__ = [
+    "DEFAULT_KEEP_AT_ROOT",
+    "HostFile",
+    "Progress",
+    "SyncPlan",
+    "collect_host_files",
+    "normalize_dst",
+    "plan_sync",
+    "prepare",
+    "sync",
+    "sync_dependencies",
+]

@@ -1,0 +1,213 @@
+"""Sync by hash difference on real boards: plans, ignore patterns, keep, safety, dry runs, the CLI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from belay_core import BelayError, Device, FeatureUnavailableError
+from belay_core.cli import cli
+from belay_core.sync import collect_host_files, normalize_dst
+
+
+def make_project(root: Path) -> Path:
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "main.py").write_text("import pkg\nprint('main', pkg.VALUE)  # a comment\n")
+    (root / "pkg" / "__init__.py").write_text("VALUE = 41 + 1\n")
+    (root / "pkg" / "sub" / "data.bin").write_bytes(bytes(range(256)) * 4)
+    (root / "docs").mkdir()
+    (root / "docs" / "guide.md").write_text("# guide\n")
+    (root / "build").mkdir()
+    (root / "build" / "out.txt").write_text("built\n")
+    return root
+
+
+def board_tree(device: Device, top: str = "/") -> dict[str, bytes]:
+    code = (
+        "def __t(d,o):\n"
+        " import os\n"
+        " for e in os.ilistdir(d):\n"
+        "  p=(d if d!='/' else '')+'/'+e[0]\n"
+        "  if e[1]&0x4000:o[p]=None;__t(p,o)\n"
+        "  else:\n"
+        "   f=open(p,'rb');o[p]=f.read();f.close()\n"
+        " return o\n"
+    )
+    device(code)
+    return device(f"__t({top!r},{{}})")
+
+
+@pytest.fixture
+def tree_board(board):
+    if board == "emu:microbit":
+        board = "emu:unix"  # folders: the micro:bit's filesystem is flat (tested on its own below)
+    with Device(board) as device:
+        yield device
+
+
+def test_first_sync_uploads_everything_and_imports(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    plan = tree_board.sync(project, ignore=["/build", "docs/*.md"])
+    assert sorted(plan.upload) == ["/main.py", "/pkg/__init__.py", "/pkg/sub/data.bin"]
+    assert plan.mkdir == ["/pkg", "/pkg/sub"]
+    files = board_tree(tree_board)
+    assert files["/pkg/sub/data.bin"] == bytes(range(256)) * 4
+    assert b"# a comment" not in files["/main.py"]  # minified
+    assert "/docs" not in files and "/build" not in files  # anchored and nested patterns work
+    assert tree_board("__import__('pkg').VALUE") == 42
+
+
+def test_unchanged_resync_is_one_round_trip_and_sends_nothing(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board.sync(project)
+    trips, written = tree_board.round_trips, tree_board.bytes_written
+    plan = tree_board.sync(project)
+    assert plan.upload == [] and plan.delete == [] and plan.mkdir == []
+    assert len(plan.unchanged) == 5
+    assert tree_board.round_trips - trips == 1
+    assert tree_board.bytes_written - written < 800
+
+
+def test_changed_file_only_is_sent(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board.sync(project)
+    (project / "pkg" / "__init__.py").write_text("VALUE = 7\n")
+    plan = tree_board.sync(project)
+    assert plan.upload == ["/pkg/__init__.py"]
+    assert board_tree(tree_board)["/pkg/__init__.py"] == b"VALUE=7\n"
+
+
+def test_removed_files_are_deleted_but_kept_ones_stay(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board("f=open('/boot.py','w');f.write('# boot');f.close()")
+    tree_board("import os\nos.mkdir('/lib')\nf=open('/lib/dep.py','w');f.write('x=1');f.close()")
+    tree_board.sync(project)
+    (project / "pkg" / "sub" / "data.bin").unlink()
+    (project / "pkg" / "sub").rmdir()
+    plan = tree_board.sync(project)
+    assert plan.delete == ["/pkg/sub/data.bin"]
+    assert plan.rmdir == ["/pkg/sub"]
+    files = board_tree(tree_board)
+    assert "/boot.py" in files and "/lib/dep.py" in files  # the default keep at /
+    assert "/pkg/sub" not in files
+
+
+def test_nothing_outside_dst_is_touched(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board("f=open('/outside.txt','w');f.write('mine');f.close()")
+    plan = tree_board.sync(project, dst="/app/v1")
+    assert all(p.startswith("/app/v1/") or p in ("/app", "/app/v1") for p in plan.upload + plan.mkdir)
+    files = board_tree(tree_board)
+    assert files["/outside.txt"] == b"mine"
+    assert "/app/v1/pkg/sub/data.bin" in files
+    (project / "main.py").unlink()
+    plan = tree_board.sync(project, dst="/app/v1")
+    assert plan.delete == ["/app/v1/main.py"]
+    assert board_tree(tree_board)["/outside.txt"] == b"mine"
+
+
+def test_dry_run_plans_without_writing(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    before = board_tree(tree_board)
+    plan = tree_board.sync(project, dry_run=True)
+    assert len(plan.upload) == 5 and plan.mkdir
+    assert board_tree(tree_board) == before
+
+
+def test_belayignore_file(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    (project / ".belayignore").write_text("/build\ndocs/\n*.bin\n")
+    plan = tree_board.sync(project)
+    assert sorted(plan.upload) == ["/main.py", "/pkg/__init__.py"]
+
+
+def test_keep_option(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board("f=open('/settings.json','w');f.write('{}');f.close()")
+    plan = tree_board.sync(project, keep=["settings.json"])
+    assert "/settings.json" not in plan.delete
+    plan = tree_board.sync(project, keep=[])
+    assert "/settings.json" in plan.delete
+
+
+def test_no_minify(tree_board, tmp_path):
+    project = make_project(tmp_path / "project")
+    tree_board.sync(project, minify=False)
+    assert b"# a comment" in board_tree(tree_board)["/main.py"]
+
+
+def test_bad_arguments(tree_board, tmp_path):
+    with pytest.raises(BelayError, match="not a folder"):
+        tree_board.sync(tmp_path / "missing")
+    with pytest.raises(BelayError, match="absolute"):
+        tree_board.sync(tmp_path, dst="app")
+    with pytest.raises(BelayError, match=r"\.\."):
+        tree_board.sync(tmp_path, dst="/app/../etc")
+
+
+def test_microbit_syncs_flat_folders_and_refuses_nested_ones(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "hello.py").write_text("GREETING = 'hi'  # comment\n")
+    (flat / "data.txt").write_text("x" * 300)
+    with Device("emu:microbit") as device:
+        plan = device.sync(flat)
+        assert sorted(plan.upload) == ["/data.txt", "/hello.py"]
+        assert device("__import__('hello').GREETING") == "hi"
+        assert device.sync(flat).upload == []
+        (flat / "nested").mkdir()
+        (flat / "nested" / "x.py").write_text("")
+        with pytest.raises(FeatureUnavailableError, match="flat"):
+            device.sync(flat)
+
+
+def test_sync_dependencies_keeps_other_packages(tree_board, tmp_path, monkeypatch):
+    for name, files in {"depa": {"a1.py": "A=1", "a2.py": "A=2"}, "depb": {"b1.py": "B=1"}}.items():
+        package = tmp_path / "site" / name
+        (package / "lib").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        for file, text in files.items():
+            (package / "lib" / file).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    tree_board.sync_dependencies("depa", "lib")
+    tree_board.sync_dependencies("depb", "lib")
+    files = board_tree(tree_board, "/lib")
+    assert {"/lib/a1.py", "/lib/a2.py", "/lib/b1.py"} <= set(files)  # the second call kept the first's files
+    (tmp_path / "site" / "depa" / "lib" / "a2.py").unlink()
+    plan = tree_board.sync_dependencies("depa", "lib")
+    assert plan.delete == ["/lib/a2.py"]
+    assert "/lib/b1.py" in board_tree(tree_board, "/lib")
+    for name in ("depa", "depb"):
+        sys.modules.pop(name, None)
+
+
+def test_host_file_collection_patterns(tmp_path):
+    project = make_project(tmp_path / "project")
+    (project / "pkg" / "build").mkdir()
+    (project / "pkg" / "build" / "keep.txt").write_text("")
+    names = [p.relative_to(project).as_posix() for p in collect_host_files(project, ignore=["/build"])]
+    assert "build/out.txt" not in names
+    assert "pkg/build/keep.txt" in names  # anchored: only the top-level build
+    assert normalize_dst("/app//x/") == "/app/x"
+
+
+def test_sync_cli_shows_plan_and_deletions(tmp_path):
+    project = make_project(tmp_path / "project")
+    runner = CliRunner()
+    spec = f"emu:unix?fs={tmp_path / 'board'}"
+    (tmp_path / "board").mkdir()
+    (tmp_path / "board" / "stale.py").write_text("old")
+    result = runner.invoke(cli, ["sync", "-d", spec, str(project), "--ignore", "/build", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would delete /stale.py" in result.output
+    assert (tmp_path / "board" / "stale.py").exists()
+    result = runner.invoke(cli, ["sync", "-d", spec, str(project), "--ignore", "/build"])
+    assert result.exit_code == 0, result.output
+    assert "delete /stale.py" in result.output
+    assert not (tmp_path / "board" / "stale.py").exists()
+    assert (tmp_path / "board" / "pkg" / "sub" / "data.bin").read_bytes() == bytes(range(256)) * 4
+    assert os.path.exists(tmp_path / "board" / "docs" / "guide.md")
