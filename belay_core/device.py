@@ -110,6 +110,28 @@ class Implementation:
         )
 
 
+CLASSIC_PIECE = 384
+"""Bytes of start-up code sent in one exec to firmware without raw-paste (the micro:bit's receive
+buffer overflows on long input while its heap collects garbage)."""
+
+
+def _top_level_pieces(code: str, limit: int) -> list[str]:
+    """Split ``code`` at top-level statements into pieces of about ``limit`` bytes (never inside a block)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in code.splitlines(keepends=True):
+        top = line[:1] not in (" ", "\t", "") and not line.startswith(("except", "else", "elif", "finally"))
+        if top and current and size + len(line) > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line)
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
 def _is_expression(code: str) -> bool:
     try:
         ast.parse(code, mode="eval")
@@ -289,10 +311,19 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     def _connect(self, soft_reset: bool) -> None:
         """Enter the raw REPL, define the helpers, run start-up, learn the firmware: 3 round trips."""
         self._repl.enter(soft_reset=soft_reset)
-        info = self._run(
-            _board.HELPERS + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i", self.timeout, True, False
-        )
-        self.implementation = Implementation.from_board(info)
+        self._start()
+
+    def _start(self) -> None:
+        """Define the helpers, run start-up and learn the firmware: one round trip where raw-paste exists.
+
+        Firmware without raw-paste has no flow control for long input, so there the code goes in
+        pieces of at most `CLASSIC_PIECE` bytes, each acknowledged before the next.
+        """
+        code = _board.HELPERS + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i"
+        pieces = [code] if self._repl.raw_paste else _top_level_pieces(code, CLASSIC_PIECE)
+        for piece in pieces[:-1]:
+            self._run(piece, self.timeout, False, False)
+        self.implementation = Implementation.from_board(self._run(pieces[-1], self.timeout, True, False))
 
     def _bind_class_methods(self) -> None:
         """Register the ``@Device.<executer>`` methods of this class for the connected firmware."""
@@ -720,10 +751,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
 
     def _replay(self) -> None:
         """Define the helpers, run start-up and replay recorded code, after a fresh heap."""
-        info = self._run(
-            _board.HELPERS + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i", self.timeout, True, False
-        )
-        self.implementation = Implementation.from_board(info)
+        self._start()
         self._sync = None
         self.board_cache.clear()
         for code in list(self._history):

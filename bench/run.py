@@ -15,14 +15,18 @@ operation, give `Session` another callable and a row in `ROWS`. A field a tool l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import json
 import os
 import platform
+import random
 import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tty
 from datetime import date
@@ -71,6 +75,8 @@ class Session:
     """A connected tool: ``call`` evaluates ``0`` on the board and returns the result.
 
     ``tasks`` defines `define_tasks` on the board and returns them; ``bytes_written`` counts bytes sent so far.
+    ``put(local, remote)`` and ``get(remote, local)`` copy one file; ``sync(folder)`` makes the board's ``/``
+    hold ``folder`` and returns how many files it sent when the tool says so (else ``None``).
     """
 
     call: Callable[[], Any]
@@ -78,6 +84,9 @@ class Session:
     round_trips: Optional[Callable[[], int]] = None
     tasks: Optional[Callable[[], tuple[Callable[..., Any], Callable[..., Any]]]] = None
     bytes_written: Optional[Callable[[], int]] = None
+    put: Optional[Callable[[Path, str], Any]] = None
+    get: Optional[Callable[[str, Path], Any]] = None
+    sync: Optional[Callable[[Path], Optional[int]]] = None
 
 
 class Turnarounds:
@@ -116,6 +125,9 @@ def ours(board: str) -> Session:
         round_trips=lambda: device.round_trips,
         tasks=lambda: define_tasks(device),
         bytes_written=lambda: device.bytes_written,
+        put=device.put,
+        get=device.get,
+        sync=lambda folder: len(device.sync(folder, dst="/").upload),
     )
 
 
@@ -162,10 +174,15 @@ def belay(board: str) -> Session:
         round_trips=lambda: counter.count,
         tasks=lambda: define_tasks(device),
         bytes_written=lambda: counter.bytes,
+        # No file API of its own: its sync sends each file with its Pyboard's fs_put, so the same for one file.
+        put=lambda local, remote: device._board.fs_put(str(local), remote),
+        get=lambda remote, local: device._board.fs_get(remote, str(local)),
+        sync=lambda folder: device.sync(folder, dst="/"),
     )
 
 
 def mpremote(board: str) -> Session:
+    from mpremote.commands import do_filesystem_recursive_cp
     from mpremote.transport_serial import SerialTransport
 
     master, slave = os.openpty()
@@ -186,7 +203,27 @@ def mpremote(board: str) -> Session:
             process.kill()
             process.wait()
 
-    return Session(call=lambda: int(transport.exec("print(0)")), close=close, round_trips=lambda: counter.count)
+    def put(local: Path, remote: str) -> None:
+        transport.fs_writefile(remote, local.read_bytes())
+
+    def get(remote: str, local: Path) -> None:
+        local.write_bytes(transport.fs_readfile(remote))
+
+    def sync(folder: Path) -> None:
+        """``mpremote fs cp -r folder/* :``: its CLI's copy, which skips a file whose sha256 matches the board's."""
+        state = type("State", (), {"transport": transport})()
+        with contextlib.redirect_stdout(io.StringIO()):  # its "Up to date: ..." lines
+            for entry in sorted(folder.iterdir()):
+                do_filesystem_recursive_cp(state, str(entry), ":", False, True)
+
+    return Session(
+        call=lambda: int(transport.exec("print(0)")),
+        close=close,
+        round_trips=lambda: counter.count,
+        put=put,
+        get=get,
+        sync=sync,
+    )
 
 
 @define(frozen=True)
@@ -222,7 +259,78 @@ def timed(call: Callable[[], Any], n: int, warmup: int = 0) -> list[float]:
     return samples
 
 
-def measure(name: str, board: str, n: int, warmup: int, generator_runs: int) -> dict[str, Any]:
+FILE_BYTES = 100 * 1024
+"""Size of the random binary file put and got."""
+
+SYNC_FILES = 100
+"""Files in the synced project (``--quick``: 20)."""
+
+
+def make_project(root: Path, files: int) -> list[Path]:
+    """Write ``files`` distinct modules of about 1 KiB under ``root``: a fifth at its top, the rest in 4 folders."""
+    rng = random.Random(files)
+    paths = []
+    for i in range(files):
+        folder = root if i % 5 == 0 else root / f"pkg{i % 5}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [f'"""Module {i}: generated for the benchmark."""', "", "import time", ""]
+        while sum(len(line) + 1 for line in lines) < 1000:
+            k = rng.randrange(1_000_000)
+            lines += [
+                "",
+                f"def step_{k}(value, scale={rng.randrange(2, 9)}):",
+                f'    """Scale ``value`` and add {k}."""',
+                f"    result = value * scale + {k}  # offset",
+                "    return result if result < 1_000_000 else result % 97",
+                "",
+            ]
+        path = folder / f"mod{i:03d}.py"
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(path)
+    return paths
+
+
+def measure_files(session: Session, runs: int, sync_files: int, result: dict[str, Any]) -> None:
+    """Sync a project of ``sync_files`` files to the empty board, then put and get a `FILE_BYTES` file ``runs`` times.
+
+    Sync goes first: the file put afterwards sits in ``/`` and would be deleted by a later sync.
+    """
+    count = session.round_trips or (lambda: 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        if session.sync and sync_files:
+            root = Path(tmp) / "project"
+            project = make_project(root, sync_files)
+            sent = []
+
+            def sync() -> None:
+                sent.append(session.sync(root))
+
+            result["sync_first_s"] = timed(sync, 1)
+            before = count()
+            result["sync_unchanged_s"] = timed(sync, 1)
+            result["sync_unchanged_round_trips"] = count() - before if session.round_trips else None
+            result["sync_unchanged_s"] += timed(sync, runs - 1)
+            result["sync_changed_s"] = []
+            for i in range(runs):
+                with project[i * 7 % len(project)].open("a") as f:
+                    f.write(f"CHANGED = {i}\n")
+                result["sync_changed_s"] += timed(sync, 1)
+            expected = [len(project)] + [0] * runs + [1] * runs
+            if sent[0] is not None and sent != expected:
+                raise RuntimeError(f"sync sent {sent} files, expected {expected}")
+        if session.put and session.get and runs:
+            data = random.Random(0).randbytes(FILE_BYTES)
+            local, back = Path(tmp) / "data.bin", Path(tmp) / "back.bin"
+            local.write_bytes(data)
+            result["put_s"] = timed(lambda: session.put(local, "/data.bin"), runs)
+            result["get_s"] = timed(lambda: session.get("/data.bin", back), runs)
+            if back.read_bytes() != data:
+                raise RuntimeError("the file got back differs from the file put")
+
+
+def measure(
+    name: str, board: str, n: int, warmup: int, generator_runs: int, file_runs: int = 0, sync_files: int = 0
+) -> dict[str, Any]:
     tool = TOOLS[name]
     start = time.perf_counter()
     importlib.import_module(tool.module)
@@ -253,15 +361,18 @@ def measure(name: str, board: str, n: int, warmup: int, generator_runs: int) -> 
                 result["task_bytes"] = session.bytes_written() - before
             result["task_s"] = timed(lambda: add(1, 2), n, warmup)
             result["generator_s"] = timed(lambda: sum(gen(GENERATOR_VALUES)), generator_runs)
+        measure_files(session, file_runs, sync_files, result)
     finally:
         session.close()
     return result
 
 
-def run_worker(name: str, board: str, n: int, warmup: int, generator_runs: int) -> dict[str, Any]:
+def run_worker(
+    name: str, board: str, n: int, warmup: int, generator_runs: int, file_runs: int = 0, sync_files: int = 0
+) -> dict[str, Any]:
     """Run `measure` in a fresh process; a failure comes back as ``{"error": ...}``."""
     command = [sys.executable, __file__, "--worker", name, "--boards", board, "-n", str(n), "--warmup", str(warmup)]
-    command += ["--generator-runs", str(generator_runs)]
+    command += ["--generator-runs", str(generator_runs), "--file-runs", str(file_runs), "--sync-files", str(sync_files)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -308,6 +419,12 @@ ROWS = [
     Row("task: bytes written per call", lambda r: r.get("task_bytes"), integer=True),
     Row(f"generator {GENERATOR_VALUES:,} values (ms)".replace(",", " "), _samples("generator_s", statistics.median)),
     Row("generator: per value (µs)", _samples("generator_s", statistics.median, 1e6 / GENERATOR_VALUES)),
+    Row(f"put {FILE_BYTES // 1024} KiB file (ms)", _samples("put_s", statistics.median)),
+    Row(f"get {FILE_BYTES // 1024} KiB file (ms)", _samples("get_s", statistics.median)),
+    Row("sync project: first, empty board (ms)", _samples("sync_first_s", statistics.median)),
+    Row("sync project: unchanged (ms)", _samples("sync_unchanged_s", statistics.median)),
+    Row("sync project: unchanged, round trips", lambda r: r.get("sync_unchanged_round_trips"), integer=True),
+    Row("sync project: 1 file changed (ms)", _samples("sync_changed_s", statistics.median)),
 ]
 
 
@@ -388,15 +505,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="untimed evaluations before those (default 20)")
     parser.add_argument("--connects", type=int, default=5, help="fresh processes timing connect (default 5)")
     parser.add_argument("--generator-runs", type=int, default=5, help="timed generator runs (default 5)")
+    parser.add_argument("--file-runs", type=int, default=5, help="timed puts, gets and re-syncs (default 5)")
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1"
+        "--sync-files", type=int, default=SYNC_FILES, help=f"files in the synced project (default {SYNC_FILES})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1 --file-runs 1 --sync-files 20",
     )
     parser.add_argument("--worker", choices=list(TOOLS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     boards = [b.strip() for b in args.boards.split(",") if b.strip()]
 
     if args.worker:
-        result = measure(args.worker, boards[0], args.n, args.warmup, args.generator_runs)
+        result = measure(
+            args.worker, boards[0], args.n, args.warmup, args.generator_runs, args.file_runs, args.sync_files
+        )
         print(JSON_MARK + json.dumps(result), flush=True)
         return 0
 
@@ -406,23 +531,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
     if args.quick:
         args.n, args.warmup, args.connects = min(args.n, 20), min(args.warmup, 3), 1
-        args.generator_runs = min(args.generator_runs, 1)
+        args.generator_runs, args.file_runs = min(args.generator_runs, 1), min(args.file_runs, 1)
+        args.sync_files = min(args.sync_files, 20)
 
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for board in boards:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
         for attempt in range(args.connects):  # tools interleaved, so drift on the machine hits all alike
             for name in tools:
-                n, generator_runs = (args.n, args.generator_runs) if attempt == 0 else (0, 0)
+                first = attempt == 0
+                n, generator_runs = (args.n, args.generator_runs) if first else (0, 0)
+                file_runs, sync_files = (args.file_runs, args.sync_files) if first else (0, 0)
                 print(f"{board}: {name} ({attempt + 1}/{args.connects})", file=sys.stderr, flush=True)
-                result = run_worker(name, board, n, args.warmup if n else 0, generator_runs)
+                result = run_worker(name, board, n, args.warmup if n else 0, generator_runs, file_runs, sync_files)
                 if "error" in result:
                     print(f"  {name} failed: {result['error']}", file=sys.stderr, flush=True)
                 runs[name].append(result)
         results[board] = {name: _combine(tool_runs) for name, tool_runs in runs.items()}
 
     header, rows = build_table(results, tools)
-    title = f"Belay benchmark: n={args.n}, connect median of {args.connects}, generator median of {args.generator_runs}"
+    title = (
+        f"Belay benchmark: n={args.n}, connect median of {args.connects}, generator median of {args.generator_runs},"
+        f" put/get/re-sync median of {args.file_runs}, sync project of {args.sync_files} files"
+    )
     print_table(header, rows, title)
     if args.quick or set(tools) != set(TOOLS):
         print("bench/README.md not updated (only full runs write it)", file=sys.stderr)

@@ -7,6 +7,7 @@ Run it with ``hatch run demo`` (or ``python examples/demo.py SPEC`` for another 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from belay_core import Device, DeviceError
 
@@ -52,6 +53,12 @@ with Device(spec) as device:
     counter = device.proxy("counter")
     counter.hit(7)
     print("proxy: counter.hit(8) =", counter.hit(8), "and counter.hits =", counter.hits[:])
+
+    # Sync a folder to the board (only what changed is sent), then import from it there.
+    plan = device.sync(Path(__file__).parent / "app", dst="/app")
+    print(f"synced {len(plan.upload)} file(s) to /app with the {plan.hasher} hasher")
+    device("import sys\nsys.path.append('/app')")
+    print(device("__import__('greeting').greet('demo')"))
 
     # Exceptions keep their class, and the traceback points at this file.
     @device.task

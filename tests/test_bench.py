@@ -20,10 +20,19 @@ def test_bench_quick_prints_a_latency():
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    for label in ("eval 0: median", "task add(1, 2): median", "generator 1 000 values"):
+    labels = (
+        "eval 0: median",
+        "task add(1, 2): median",
+        "generator 1 000 values",
+        "put 100 KiB file",
+        "sync project: 1",
+    )
+    for label in labels:
         row = next((line for line in done.stdout.splitlines() if label in line), None)
         assert row is not None, done.stdout
         assert re.search(r"\d+\.\d+", row.split(label, 1)[1]), row
     row = next((line for line in done.stdout.splitlines() if "bytes written per call" in line), "")
     assert re.search(r"\d+", row.split("bytes written per call", 1)[-1]), done.stdout
+    row = next((line for line in done.stdout.splitlines() if "unchanged, round trips" in line), "")
+    assert re.search(r"\b1\b", row.split("round trips", 1)[-1]), done.stdout  # an unchanged re-sync: one round trip
     assert readme.read_text() == before  # smoke runs never rewrite the published numbers

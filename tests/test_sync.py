@@ -41,112 +41,104 @@ def board_tree(device: Device, top: str = "/") -> dict[str, bytes]:
     return device(f"__t({top!r},{{}})")
 
 
-@pytest.fixture
-def tree_board(board):
-    if board == "emu:microbit":
-        board = "emu:unix"  # folders: the micro:bit's filesystem is flat (tested on its own below)
-    with Device(board) as device:
-        yield device
-
-
-def test_first_sync_uploads_everything_and_imports(tree_board, tmp_path):
+def test_first_sync_uploads_everything_and_imports(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    plan = tree_board.sync(project, ignore=["/build", "docs/*.md"])
+    plan = tree_device.sync(project, ignore=["/build", "docs/*.md"])
     assert sorted(plan.upload) == ["/main.py", "/pkg/__init__.py", "/pkg/sub/data.bin"]
     assert plan.mkdir == ["/pkg", "/pkg/sub"]
-    files = board_tree(tree_board)
+    files = board_tree(tree_device)
     assert files["/pkg/sub/data.bin"] == bytes(range(256)) * 4
     assert b"# a comment" not in files["/main.py"]  # minified
     assert "/docs" not in files and "/build" not in files  # anchored and nested patterns work
-    assert tree_board("__import__('pkg').VALUE") == 42
+    assert tree_device("__import__('pkg').VALUE") == 42
 
 
-def test_unchanged_resync_is_one_round_trip_and_sends_nothing(tree_board, tmp_path):
+def test_unchanged_resync_is_one_round_trip_and_sends_nothing(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board.sync(project)
-    trips, written = tree_board.round_trips, tree_board.bytes_written
-    plan = tree_board.sync(project)
+    tree_device.sync(project)
+    trips, written = tree_device.round_trips, tree_device.bytes_written
+    plan = tree_device.sync(project)
     assert plan.upload == [] and plan.delete == [] and plan.mkdir == []
     assert len(plan.unchanged) == 5
-    assert tree_board.round_trips - trips == 1
-    assert tree_board.bytes_written - written < 800
+    assert tree_device.round_trips - trips == 1
+    assert tree_device.bytes_written - written < 800
 
 
-def test_changed_file_only_is_sent(tree_board, tmp_path):
+def test_changed_file_only_is_sent(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board.sync(project)
+    tree_device.sync(project)
     (project / "pkg" / "__init__.py").write_text("VALUE = 7\n")
-    plan = tree_board.sync(project)
+    plan = tree_device.sync(project)
     assert plan.upload == ["/pkg/__init__.py"]
-    assert board_tree(tree_board)["/pkg/__init__.py"] == b"VALUE=7\n"
+    assert board_tree(tree_device)["/pkg/__init__.py"] == b"VALUE=7\n"
 
 
-def test_removed_files_are_deleted_but_kept_ones_stay(tree_board, tmp_path):
+def test_removed_files_are_deleted_but_kept_ones_stay(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board("f=open('/boot.py','w');f.write('# boot');f.close()")
-    tree_board("import os\nos.mkdir('/lib')\nf=open('/lib/dep.py','w');f.write('x=1');f.close()")
-    tree_board.sync(project)
+    tree_device("f=open('/boot.py','w');f.write('# boot');f.close()")
+    tree_device("import os\nos.mkdir('/lib')\nf=open('/lib/dep.py','w');f.write('x=1');f.close()")
+    tree_device.sync(project)
     (project / "pkg" / "sub" / "data.bin").unlink()
     (project / "pkg" / "sub").rmdir()
-    plan = tree_board.sync(project)
+    plan = tree_device.sync(project)
     assert plan.delete == ["/pkg/sub/data.bin"]
     assert plan.rmdir == ["/pkg/sub"]
-    files = board_tree(tree_board)
+    files = board_tree(tree_device)
     assert "/boot.py" in files and "/lib/dep.py" in files  # the default keep at /
     assert "/pkg/sub" not in files
 
 
-def test_nothing_outside_dst_is_touched(tree_board, tmp_path):
+def test_nothing_outside_dst_is_touched(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board("f=open('/outside.txt','w');f.write('mine');f.close()")
-    plan = tree_board.sync(project, dst="/app/v1")
+    tree_device("f=open('/outside.txt','w');f.write('mine');f.close()")
+    plan = tree_device.sync(project, dst="/app/v1")
     assert all(p.startswith("/app/v1/") or p in ("/app", "/app/v1") for p in plan.upload + plan.mkdir)
-    files = board_tree(tree_board)
+    files = board_tree(tree_device)
     assert files["/outside.txt"] == b"mine"
     assert "/app/v1/pkg/sub/data.bin" in files
     (project / "main.py").unlink()
-    plan = tree_board.sync(project, dst="/app/v1")
+    plan = tree_device.sync(project, dst="/app/v1")
     assert plan.delete == ["/app/v1/main.py"]
-    assert board_tree(tree_board)["/outside.txt"] == b"mine"
+    assert board_tree(tree_device)["/outside.txt"] == b"mine"
 
 
-def test_dry_run_plans_without_writing(tree_board, tmp_path):
+def test_dry_run_plans_without_writing(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    before = board_tree(tree_board)
-    plan = tree_board.sync(project, dry_run=True)
+    before = board_tree(tree_device)
+    plan = tree_device.sync(project, dry_run=True)
     assert len(plan.upload) == 5 and plan.mkdir
-    assert board_tree(tree_board) == before
+    assert board_tree(tree_device) == before
 
 
-def test_belayignore_file(tree_board, tmp_path):
+def test_belayignore_file(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
     (project / ".belayignore").write_text("/build\ndocs/\n*.bin\n")
-    plan = tree_board.sync(project)
+    plan = tree_device.sync(project)
     assert sorted(plan.upload) == ["/main.py", "/pkg/__init__.py"]
 
 
-def test_keep_option(tree_board, tmp_path):
+def test_keep_option(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board("f=open('/settings.json','w');f.write('{}');f.close()")
-    plan = tree_board.sync(project, keep=["settings.json"])
+    tree_device("f=open('/settings.json','w');f.write('{}');f.close()")
+    plan = tree_device.sync(project, keep=["settings.json"])
     assert "/settings.json" not in plan.delete
-    plan = tree_board.sync(project, keep=[])
+    plan = tree_device.sync(project, keep=[])
     assert "/settings.json" in plan.delete
 
 
-def test_no_minify(tree_board, tmp_path):
+def test_no_minify(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
-    tree_board.sync(project, minify=False)
-    assert b"# a comment" in board_tree(tree_board)["/main.py"]
+    tree_device.sync(project, minify=False)
+    assert b"# a comment" in board_tree(tree_device)["/main.py"]
 
 
-def test_bad_arguments(tree_board, tmp_path):
+def test_bad_arguments(tree_device, tmp_path):
     with pytest.raises(BelayError, match="not a folder"):
-        tree_board.sync(tmp_path / "missing")
+        tree_device.sync(tmp_path / "missing")
     with pytest.raises(BelayError, match="absolute"):
-        tree_board.sync(tmp_path, dst="app")
+        tree_device.sync(tmp_path, dst="app")
     with pytest.raises(BelayError, match=r"\.\."):
-        tree_board.sync(tmp_path, dst="/app/../etc")
+        tree_device.sync(tmp_path, dst="/app/../etc")
 
 
 def test_microbit_syncs_flat_folders_and_refuses_nested_ones(tmp_path):
@@ -165,7 +157,7 @@ def test_microbit_syncs_flat_folders_and_refuses_nested_ones(tmp_path):
             device.sync(flat)
 
 
-def test_sync_dependencies_keeps_other_packages(tree_board, tmp_path, monkeypatch):
+def test_sync_dependencies_keeps_other_packages(tree_device, tmp_path, monkeypatch):
     for name, files in {"depa": {"a1.py": "A=1", "a2.py": "A=2"}, "depb": {"b1.py": "B=1"}}.items():
         package = tmp_path / "site" / name
         (package / "lib").mkdir(parents=True)
@@ -173,14 +165,14 @@ def test_sync_dependencies_keeps_other_packages(tree_board, tmp_path, monkeypatc
         for file, text in files.items():
             (package / "lib" / file).write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    tree_board.sync_dependencies("depa", "lib")
-    tree_board.sync_dependencies("depb", "lib")
-    files = board_tree(tree_board, "/lib")
+    tree_device.sync_dependencies("depa", "lib")
+    tree_device.sync_dependencies("depb", "lib")
+    files = board_tree(tree_device, "/lib")
     assert {"/lib/a1.py", "/lib/a2.py", "/lib/b1.py"} <= set(files)  # the second call kept the first's files
     (tmp_path / "site" / "depa" / "lib" / "a2.py").unlink()
-    plan = tree_board.sync_dependencies("depa", "lib")
+    plan = tree_device.sync_dependencies("depa", "lib")
     assert plan.delete == ["/lib/a2.py"]
-    assert "/lib/b1.py" in board_tree(tree_board, "/lib")
+    assert "/lib/b1.py" in board_tree(tree_device, "/lib")
     for name in ("depa", "depb"):
         sys.modules.pop(name, None)
 
@@ -211,3 +203,17 @@ def test_sync_cli_shows_plan_and_deletions(tmp_path):
     assert not (tmp_path / "board" / "stale.py").exists()
     assert (tmp_path / "board" / "pkg" / "sub" / "data.bin").read_bytes() == bytes(range(256)) * 4
     assert os.path.exists(tmp_path / "board" / "docs" / "guide.md")
+
+
+def test_sync_with_mpy_cross_compiles_and_imports(tree_device, tmp_path):
+    project = tmp_path / "compiled"
+    (project / "lib").mkdir(parents=True)
+    (project / "lib" / "fast.py").write_text("def triple(x):\n    return 3 * x\n")
+    (project / "main.py").write_text("print('main stays source')\n")
+    plan = tree_device.sync(project, dst="/app", mpy_cross=True)
+    assert sorted(plan.upload) == ["/app/lib/fast.mpy", "/app/main.py"]
+    files = board_tree(tree_device, "/app")
+    assert files["/app/lib/fast.mpy"][:1] == b"M"  # the .mpy header
+    tree_device("import sys\nsys.path.insert(0, '/app/lib')")
+    assert tree_device("__import__('fast').triple(14)") == 42
+    assert tree_device.sync(project, dst="/app", mpy_cross=True).upload == []  # compiled output compares equal
