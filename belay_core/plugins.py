@@ -297,6 +297,15 @@ class Plugins:
         raise TransportNotFoundError("\n".join(lines))
 
 
+def discover_boards(plugins: Plugins) -> list[str]:
+    """Specs of attached boards found by the transports that discover (``Device()`` with no spec)."""
+    found: list[str] = []
+    for record in plugins.records("transports").values():
+        if isinstance(record, TransportRecord) and record.discovers:
+            found.extend(record.load().discover())
+    return found
+
+
 def load_plugins(environ: Optional[Mapping[str, str]] = None, *, strict: Optional[bool] = None) -> Plugins:
     """Load core's built-ins and every plugin found by entry point.
 

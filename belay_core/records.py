@@ -81,12 +81,16 @@ class TransportRecord(Record):
         Device-spec prefixes it handles (``("exec:",)``, ``("ws://", "wss://")``).
     example
         An example spec shown in error messages and ``belay plugins``.
+    discovers
+        Whether its class implements `belay_core.transport.Transport.discover`, so ``Device()`` with no
+        spec can find an attached board.
     """
 
     kind: ClassVar[str] = "transport"
 
     prefixes: tuple[str, ...] = field(default=(), converter=tuple)
     example: str = ""
+    discovers: bool = False
 
     def handles(self, spec: str) -> bool:
         """Whether ``spec`` starts with one of this transport's prefixes."""

@@ -72,6 +72,14 @@ class Transport(abc.ABC):
     def close(self) -> None:
         """Close the line; closing twice is harmless."""
 
+    @classmethod
+    def discover(cls) -> list[str]:
+        """Specs of the boards this transport finds attached right now (for ``Device()`` with no spec).
+
+        Only called for transports registered with ``discovers=True``.
+        """
+        return []
+
     def describe(self) -> str:
         """Human-readable name of the line, for messages."""
         return self.spec

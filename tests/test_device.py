@@ -204,3 +204,37 @@ def test_arch_is_decoded_from_sys_implementation_mpy(mpy, arch, version, sub):
 
     impl = Implementation.from_board(("micropython", (1, 24, 0, ""), "rp2", mpy, []))
     assert (impl.arch, impl.mpy_version, impl.mpy_sub_version, impl.version) == (arch, version, sub, (1, 24, 0))
+
+
+DISCOVERING = """
+from belay_core import hookimpl, Transport
+from belay_core.records import TransportRecord
+
+FOUND = {found!r}
+
+
+class Finder(Transport):
+    @classmethod
+    def discover(cls):
+        return list(FOUND)
+
+
+@hookimpl
+def belay_register_transports():
+    return [TransportRecord("finder", __name__ + ":Finder", prefixes=("finder:",), discovers=True)]
+"""
+
+
+def test_no_spec_uses_the_one_attached_board(fake_plugins, monkeypatch):
+    monkeypatch.delenv("BELAY_DEVICE", raising=False)
+    fake_plugins("finder", DISCOVERING.format(found=["emu:unix"]))
+    with Device() as device:
+        assert device.spec == "emu:unix"
+        assert device("1 + 1") == 2
+
+
+def test_no_spec_with_several_boards_lists_them(fake_plugins, monkeypatch):
+    monkeypatch.delenv("BELAY_DEVICE", raising=False)
+    fake_plugins("finder", DISCOVERING.format(found=["/dev/ttyACM0", "/dev/ttyACM1"]))
+    with pytest.raises(DeviceSpecError, match=r"2 boards attached \(/dev/ttyACM0, /dev/ttyACM1\)"):
+        Device()
