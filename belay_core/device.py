@@ -110,6 +110,19 @@ class Implementation:
         )
 
 
+def _discover() -> str:
+    """The one attached board that transports find, for ``Device()`` with no spec and no ``BELAY_DEVICE``."""
+    from belay_core.plugins import discover_boards, get_plugins
+
+    found = discover_boards(get_plugins())
+    if len(found) == 1:
+        return found[0]
+    how = "pass a spec (e.g. Device('/dev/ttyACM0') or Device('emu:')) or set BELAY_DEVICE"
+    if not found:
+        raise DeviceSpecError(f"no device given and no board found attached: {how}")
+    raise DeviceSpecError(f"no device given and {len(found)} boards attached ({', '.join(found)}): {how}")
+
+
 CLASSIC_PIECE = 384
 """Bytes of start-up code sent in one exec to firmware without raw-paste (the micro:bit's receive
 buffer overflows on long input while its heap collects garbage)."""
@@ -267,11 +280,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         **options: Any,
     ) -> None:
         if spec is None:
-            spec = os.environ.get("BELAY_DEVICE")
-            if not spec:
-                raise DeviceSpecError(
-                    "no device given: pass a spec (e.g. Device('/dev/ttyACM0') or Device('emu:')) or set BELAY_DEVICE"
-                )
+            spec = os.environ.get("BELAY_DEVICE") or _discover()
         self.spec = spec
         self.timeout = timeout
         self.stream_out = stream_out

@@ -183,7 +183,7 @@ class ProxyObject:
 
     def _belay_value(self, expression: str, kind: type, what: str) -> Any:
         """Evaluate ``expression``, which must give a value of type ``kind``, as the protocol ``what`` needs."""
-        result = self._belay_device.evaluate(expression, proxy=True)
+        result = self._belay_device.evaluate(expression)
         if not isinstance(result, kind):
             raise TypeError(f"{what} of the board's {self._belay_type!r} gave a {type(result).__name__!r}")
         return result

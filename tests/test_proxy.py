@@ -591,3 +591,14 @@ def test_conversions_of_a_board_int_subclass_fail_clearly_on_micropython_1_9(dev
             convert(big)
         assert isinstance(info.value, BelayError)
         assert "can't convert Big to int" in str(info.value)
+
+
+def test_containers_reached_through_a_proxy_stay_on_the_board(device):
+    _setup(device)
+    thing = device.proxy("thing")
+    items = thing.items
+    assert isinstance(items, ProxyObject)
+    items.append(4)  # changes the board's list, not a host copy
+    assert device("thing.items") == [1, 2, 3, 4]
+    assert list(items[1:3]) == [2, 3]
+    assert len(items) == 4
