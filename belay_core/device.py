@@ -302,7 +302,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self._transport.open()
         try:
             self._repl = RawRepl(self._transport)
-            self._connect(soft_reset)
+            self._connect(soft_reset and self._transport.soft_reset_on_connect)
             self._bind_class_methods()
         except BaseException:
             self._transport.close()

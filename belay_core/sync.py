@@ -219,15 +219,29 @@ def prepare(
     prepared = []
     for path in files:
         relative = path.relative_to(folder).as_posix()
-        data = path.read_bytes()
-        if path.suffix == ".py":
-            if compiler is not None and path.name not in ("boot.py", "main.py"):
+        compile_it = compiler is not None and path.suffix == ".py" and path.name not in ("boot.py", "main.py")
+        minify_it = bool(minify) and path.suffix == ".py" and not compile_it
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size, compile_it and compiler.version, minify_it and minify)
+        data = _PREPARED.get(key)
+        if data is None:
+            data = path.read_bytes()
+            if compile_it:
                 data = compiler.compile(data, filename=relative)
-                relative = relative[:-3] + ".mpy"
-            elif minify:
+            elif minify_it:
                 data = device.minify(data.decode("utf-8"), minify).encode("utf-8")
+            if len(_PREPARED) >= _PREPARED_MAX:
+                _PREPARED.clear()
+            _PREPARED[key] = data
+        if compile_it:
+            relative = relative[:-3] + ".mpy"
         prepared.append(HostFile(source=path, remote=join(dst, relative), data=data))
     return prepared
+
+
+_PREPARED: dict[tuple[Any, ...], bytes] = {}
+"""Minified or compiled files by (path, mtime, size, how): a re-sync does not redo the work."""
+_PREPARED_MAX = 4096
 
 
 _WALK = """\

@@ -34,6 +34,9 @@ class Transport(abc.ABC):
     restartable: bool = False
     """Whether `open` after a lost connection starts a fresh board (emulators and ``exec:`` do)."""
 
+    soft_reset_on_connect: bool = True
+    """Whether `Device` may soft-reset the board on connect (a soft reset ends a WebREPL connection)."""
+
     def __init__(self, spec: str, **options: Any) -> None:
         self.spec = spec
         self.options = options

@@ -1,0 +1,13 @@
+"""Errors of the serial transport: both are `belay_core.errors.ConnectionLost`, so ``attempts=`` retries them."""
+
+from __future__ import annotations
+
+from belay_core.errors import ConnectionLost
+
+
+class PortNotFoundError(ConnectionLost):
+    """No port by that name exists, or no attached board matches a USB specifier."""
+
+
+class PortBusyError(ConnectionLost):
+    """Another program holds the port open exclusively."""
