@@ -301,6 +301,10 @@ class UsbSpecifier(BaseModel):
     def __str__(self) -> str:
         return self.to_spec()
 
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v:#06x}" if k in ("vid", "pid") else f"{k}={v!r}" for k, v in self.fields().items())
+        return f"UsbSpecifier({fields})"
+
     # ------------------------------------------------------------------------------------------------
     # Matching
     # ------------------------------------------------------------------------------------------------
@@ -372,7 +376,7 @@ def _validation_message(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ()))
-        message = error.get("msg", "")
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = f"unknown field (known: {', '.join(USB_FIELDS)})"
         parts.append(f"{where}: {message}" if where else message)
