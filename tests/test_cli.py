@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,13 +74,16 @@ def test_device_error_prints_board_traceback_and_fails():
 
 
 def test_unknown_spec_is_a_clean_error():
+    env = {**os.environ, "BELAY_DISABLE_PLUGINS": "webrepl"}
     result = subprocess.run(
         [sys.executable, "-m", "belay_core.cli", "exec", "-d", "ws://127.0.0.1:1", "1"],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert result.returncode == 2
-    assert "pip install belay-webrepl" in result.stderr
+    assert "belay-webrepl is installed but blocked" in result.stderr
+    assert "Installed transports:" in result.stderr
     assert "Traceback" not in result.stderr
 
 

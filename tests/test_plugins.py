@@ -178,8 +178,12 @@ def test_allow_list_loads_only_named_plugins(fake_plugins):
     assert plugins.infos["core"].status == "ok"  # built-ins are not plugins one can forget
 
 
-def test_unknown_spec_lists_transports_and_names_the_plugin_to_install():
-    plugins = load_plugins({})
+def test_unknown_spec_lists_transports_and_names_the_plugin_to_install(monkeypatch):
+    import belay_core.plugins as loading
+
+    installed = loading._entry_points
+    monkeypatch.setattr(loading, "_entry_points", lambda: [ep for ep in installed() if ep.name != "webrepl"])
+    plugins = load_plugins({})  # as if belay-webrepl were not installed
     with pytest.raises(TransportNotFoundError) as caught:
         plugins.transport_for("ws://192.168.4.1")
     message = str(caught.value)

@@ -20,7 +20,7 @@ from belay_telnet.protocol import TelnetCodec, escape
 PREFIX = "telnet://"
 DEFAULT_PORT = 23
 DEFAULT_USER = "micro"
-DEFAULT_PASSWORD = "python"  # noqa: S105 -- MicroPython's documented default, not a secret
+DEFAULT_PASSWORD = "python"  # MicroPython's documented default
 USER_PROMPT = b"Login as:"
 PASSWORD_PROMPT = b"Password:"
 SUCCESS_MARKERS = (b"Login succeeded", b"for more information", b">>> ", b"raw REPL")
