@@ -50,13 +50,17 @@ class _Session:
         self.last_output = time.monotonic()
 
     def run(self) -> None:
-        threading.Thread(target=self._board_to_host, name="board-to-host", daemon=True).start()
+        reader = threading.Thread(target=self._board_to_host, name="board-to-host", daemon=True)
+        reader.start()
         threading.Thread(target=self._host_to_board, name="host-to-board", daemon=True).start()
-        reason = self.events.get()
-        if reason == "input-done":  # stdin ended or Ctrl-]: show what the board still prints, then stop
-            while self.lost is None and time.monotonic() - self.last_output < self.drain:
-                time.sleep(POLL / 2)
-        self.stop.set()
+        try:
+            reason = self.events.get()
+            if reason == "input-done":  # stdin ended or Ctrl-]: show what the board still prints, then stop
+                while self.lost is None and time.monotonic() - self.last_output < self.drain:
+                    time.sleep(POLL / 2)
+        finally:
+            self.stop.set()
+            reader.join(1 + POLL)  # it reads with a short timeout; the line is closed only after it ends
 
     def _board_to_host(self) -> None:
         from belay_core.errors import ConnectionLost
