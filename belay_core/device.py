@@ -794,7 +794,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 try:
                     self._transport.open()
                     self._repl = RawRepl(self._transport)
-                    self._repl.enter(soft_reset=True)
+                    self._repl.enter(soft_reset=self._transport.soft_reset_on_connect)
                     self._deferred.clear()
                     self._replay()
                     return

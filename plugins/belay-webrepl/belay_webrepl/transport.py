@@ -43,10 +43,14 @@ CONNECTED = b"WebREPL connected\r\n"
 DENIED = b"Access denied"
 LOGIN_TIMEOUT = 10.0
 """Default seconds for the websocket handshake and the login."""
+WRITE_TIMEOUT = 30.0
+"""Default seconds a write may block before the line counts as lost."""
 FILE_TIMEOUT = 60.0
 """Default seconds a file transfer may go without progress."""
 MAX_NAME = 63
 """Longest board path, in UTF-8 bytes, a file request can carry (the header has 64, NUL-terminated)."""
+CLOSE_WAIT = 1.0
+"""Seconds `WebreplTransport.close` waits for the board to end the connection after the close frame."""
 FRAME_SIZE = 1024
 """Most payload bytes sent in one frame: small boards (the ESP8266) have small socket buffers."""
 
@@ -71,8 +75,11 @@ class WebreplTransport(Transport):
     password
         The WebREPL password. Default: the one in the URL, else the ``BELAY_PASSWORD`` environment
         variable.
-    timeout
+    connect_timeout
         Seconds for the websocket handshake and the login (default 10).
+    write_timeout
+        Seconds a write may block on a board that stopped reading before the line counts as lost
+        (default 30).
     sslopt
         Options for ``wss://`` passed to websocket-client (``{"ca_certs": "proxy.pem"}``,
         ``{"cert_reqs": ssl.CERT_NONE}``).
@@ -85,7 +92,8 @@ class WebreplTransport(Transport):
         spec: str,
         *,
         password: Optional[str] = None,
-        timeout: float = LOGIN_TIMEOUT,
+        connect_timeout: float = LOGIN_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
         sslopt: Optional[dict[str, Any]] = None,
         **options: Any,
     ) -> None:
@@ -94,7 +102,8 @@ class WebreplTransport(Transport):
         super().__init__(spec)
         self.url, self.address, url_password = self.parse(spec)
         self._password = password if password is not None else url_password
-        self.login_timeout = timeout
+        self.login_timeout = connect_timeout
+        self.write_timeout = write_timeout
         self.sslopt = sslopt
         self._ws: Optional[websocket.WebSocket] = None
         self._reader: Optional[threading.Thread] = None
@@ -158,8 +167,10 @@ class WebreplTransport(Transport):
             ws.connect(self.url, timeout=self.login_timeout, suppress_origin=True)
         except (OSError, websocket.WebSocketException) as exc:
             ws.shutdown()
-            raise ConnectionLost(f"cannot connect to the WebREPL at {self.address}: {exc}") from None
-        ws.settimeout(None)
+            dropped = isinstance(exc, (ConnectionResetError, websocket.WebSocketConnectionClosedException))
+            hint = " (is another WebREPL client connected? a board serves one)" if dropped else ""
+            raise ConnectionLost(f"cannot connect to the WebREPL at {self.address}: {exc}{hint}") from None
+        ws.settimeout(self.write_timeout)
         with self._cond:
             self._text.clear()
             self._binary.clear()
@@ -183,13 +194,8 @@ class WebreplTransport(Transport):
                 "is another WebREPL client connected?"
             ) from None
         self.write(password.encode() + b"\r")
-        try:
-            answer = self._wait_text(CONNECTED, deadline, DENIED)
-        except ConnectionLost:
-            answer = DENIED if DENIED in self._text else b""
-            if not answer:
-                raise
-        if answer == DENIED:
+        # Text that came before the connection ended is still searched: a refusal is seen, not lost.
+        if self._wait_text(CONNECTED, deadline, DENIED) == DENIED:
             hint = " (the board keeps at most 9 characters)" if len(password) > 9 else ""
             raise AuthenticationError(f"{self.address} refused the WebREPL password: Access denied{hint}")
 
@@ -217,7 +223,10 @@ class WebreplTransport(Transport):
         reason = "the board closed the WebREPL connection"
         try:
             while True:
-                opcode, data = ws.recv_data()
+                try:
+                    opcode, data = ws.recv_data()
+                except websocket.WebSocketTimeoutException:
+                    continue  # an idle board; the frame reader resumes where it was
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     break
                 with self._cond:
@@ -269,9 +278,12 @@ class WebreplTransport(Transport):
         ws, self._ws = self._ws, None
         if ws is None:
             return
+        reader, self._reader = self._reader, None
         try:
             if self._lost is None:
                 ws.send_close()
+                if reader is not None and reader is not threading.current_thread():
+                    reader.join(CLOSE_WAIT)  # the board answers, or drops the connection
         except (OSError, websocket.WebSocketException):
             pass
         try:
@@ -280,9 +292,8 @@ class WebreplTransport(Transport):
         except OSError:
             pass
         ws.shutdown()
-        if self._reader is not None and self._reader is not threading.current_thread():
-            self._reader.join(2.0)
-        self._reader = None
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(CLOSE_WAIT)
 
     # ------------------------------------------------------------------------------------------------
     # Files

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -123,7 +124,7 @@ def test_transport_read_returns_buffered_bytes_and_raises_after_close(server):
 
 def test_second_client_is_rejected_like_a_board(server):
     with Device(server.url, password=server.password) as device:
-        with pytest.raises(ConnectionLost):
+        with pytest.raises(ConnectionLost, match="another WebREPL client"):
             Device(server.url, password=server.password)
         assert device("1") == 1
 
@@ -213,7 +214,7 @@ def test_plugins_lists_webrepl():
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert "webrepl" in result.output
-    assert "ws://" in result.output
+    assert "belay-webrepl" in result.output
 
 
 def test_package_import_is_light():
@@ -221,3 +222,10 @@ def test_package_import_is_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
+
+def test_idle_longer_than_the_socket_timeout_keeps_the_line(server):
+    with Device(server.url, password=server.password, write_timeout=0.1) as device:
+        time.sleep(0.4)
+        device("import time\ntime.sleep(0.3)")  # the board is silent longer than the socket timeout
+        assert device("5") == 5
+        assert device("'x' * 5000") == "x" * 5000

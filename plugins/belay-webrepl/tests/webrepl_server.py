@@ -26,6 +26,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Optional
 
@@ -36,6 +37,8 @@ PUT_FILE, GET_FILE, GET_VERSION = 1, 2, 3
 CHUNK = 256
 """Bytes per get chunk, as on the board."""
 VERSION = bytes((1, 28, 0))
+READY_TIMEOUT = 30.0
+"""Seconds the board may take to show its first prompt."""
 
 
 class _Closed(Exception):
@@ -135,7 +138,7 @@ class _Session:
         self.send(TEXT, b"Password: ")
         kind = TEXT
         while True:
-            final, opcode, payload = read_frame(self.conn)
+            _, opcode, payload = read_frame(self.conn)
             if opcode == CLOSE:
                 self.send(CLOSE, payload[:2])
                 return
@@ -263,12 +266,14 @@ class WebreplServer:
         )
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
-        self._threads = [
-            threading.Thread(target=self._accept, daemon=True),
-            threading.Thread(target=self._from_board, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        # Serve once the board shows its prompt, as a board's boot.py starts WebREPL after boot: a Ctrl-C
+        # reaching the emulated board while its process starts would end it.
+        self._ready = threading.Event()
+        threading.Thread(target=self._from_board, daemon=True).start()
+        if not self._ready.wait(READY_TIMEOUT):
+            self.close()
+            raise RuntimeError("the emulated board did not show its prompt")
+        threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -286,12 +291,19 @@ class WebreplServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            with self._lock:
-                busy = self._session is not None
+            # A client that just closed may not be gone yet: give its session a moment to end.
+            deadline = time.monotonic() + 1.0
+            while True:
+                with self._lock:
+                    busy = self._session is not None
+                if not busy or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
             if busy:
                 self.rejected += 1
                 conn.close()
                 continue
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # REPL bytes go out in small frames
             session = _Session(self, conn)
             with self._lock:
                 self._session = session
@@ -330,6 +342,8 @@ class WebreplServer:
             with self._lock:
                 session = self._session
             self._tail = (self._tail + data)[-64:]
+            if not self._ready.is_set() and self._tail.endswith(b">>> "):
+                self._ready.set()
             reset = b"soft reboot" in self._tail
             if reset:
                 self._tail = b""
@@ -354,6 +368,10 @@ class WebreplServer:
         if self._closed:
             return
         self._closed = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone does not)
+        except OSError:
+            pass
         self.listener.close()
         self.drop()
         assert self.board.stdin is not None
