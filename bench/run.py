@@ -6,7 +6,10 @@
 Every measurement runs in a fresh worker process (``run.py --worker TOOL --boards BOARD``) that
 prints one JSON line, so the tools never share a process, a board or an import cache. All three drive
 the same board program, ``python -m belay_emulator BOARD``: ours as ``emu:BOARD``, the original belay
-as ``exec:<that command>``, mpremote over a pseudo-terminal whose master side runs it.
+as ``exec:<that command>``, mpremote over a pseudo-terminal whose master side runs it. The rows
+"device("0") latency by transport" reach the unix board over each of `TRANSPORTS` instead
+(``run.py --worker TOOL --transport T``), the websocket and telnet ones through the plugins' test servers, each run
+in its own process (``run.py --serve T``).
 
 To add a tool, write a function ``tool(board) -> Session`` and list it in `TOOLS`; to add a measured
 operation, give `Session` another callable and a row in `ROWS`. A field a tool leaves ``None`` shows as n/a.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -181,27 +185,31 @@ def belay(board: str) -> Session:
     )
 
 
-def mpremote(board: str) -> Session:
-    from mpremote.commands import do_filesystem_recursive_cp
-    from mpremote.transport_serial import SerialTransport
+def pty_board(board: str) -> tuple[str, Callable[[], None]]:
+    """Run the board program on the master side of a new pseudo-terminal: ``(slave device path, stop)``.
 
+    As ``PtyBoard`` in plugins/belay-serial/tests/conftest.py (not imported: it needs pytest).
+    """
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no newline translation: a plain serial line
-    process = subprocess.Popen(board_command(board), stdin=master, stdout=master, start_new_session=True)
-    os.close(master)
-    transport = SerialTransport(os.ttyname(slave), baudrate=115200)
-    counter = Turnarounds()
-    counter.attach(transport.serial)
-    transport.enter_raw_repl(soft_reset=True)  # what the mpremote CLI does on its first command
+    process = subprocess.Popen(
+        board_command(board), stdin=master, stdout=master, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    os.close(master)  # the board holds the only master
 
-    def close() -> None:
-        try:
-            transport.exit_raw_repl()
-            transport.close()
-        finally:
+    def stop() -> None:
+        if process.returncode is None:  # once: mpremote's close and the endpoint's both stop it
             os.close(slave)
             process.kill()
             process.wait()
+
+    return os.ttyname(slave), stop
+
+
+def mpremote(board: str) -> Session:
+    from mpremote.commands import do_filesystem_recursive_cp
+
+    transport, session = mpremote_serial(pty_board(board))
 
     def put(local: Path, remote: str) -> None:
         transport.fs_writefile(remote, local.read_bytes())
@@ -217,13 +225,149 @@ def mpremote(board: str) -> Session:
                 do_filesystem_recursive_cp(state, str(entry), ":", False, True)
 
     return Session(
-        call=lambda: int(transport.exec("print(0)")),
-        close=close,
-        round_trips=lambda: counter.count,
+        call=session.call,
+        close=session.close,
+        round_trips=session.round_trips,
         put=put,
         get=get,
         sync=sync,
     )
+
+
+def mpremote_serial(board: tuple[str, Callable[[], None]]) -> tuple[Any, Session]:
+    """mpremote's `SerialTransport` on ``board`` (from `pty_board`), in the raw REPL: the transport and its Session."""
+    from mpremote.transport_serial import SerialTransport
+
+    path, stop = board
+    try:
+        transport = SerialTransport(path, baudrate=115200)
+    except BaseException:
+        stop()
+        raise
+    counter = Turnarounds()
+    counter.attach(transport.serial)
+    transport.enter_raw_repl(soft_reset=True)  # what the mpremote CLI does on its first command
+
+    def close() -> None:
+        try:
+            transport.exit_raw_repl()
+            transport.close()
+        finally:
+            stop()
+
+    return transport, Session(
+        call=lambda: int(transport.exec("print(0)")), close=close, round_trips=lambda: counter.count
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Transports: the unix board reached over each kind of line
+# --------------------------------------------------------------------------------------------------
+
+
+TRANSPORT_BOARD = "unix"
+TRANSPORTS = ("exec", "serial pty", "websocket", "telnet")
+"""Ways to reach the board, each a row pair: ``exec`` runs it on pipes, ``serial pty`` on a pseudo-terminal
+(`pty_board`), ``websocket`` and ``telnet`` behind the plugins' test servers (`serve`)."""
+
+WEBREPL_PASSWORD = "s3cret"
+PLUGIN_TESTS = HERE.parent / "plugins"
+SERVERS = {
+    "websocket": PLUGIN_TESTS / "belay-webrepl" / "tests" / "webrepl_server.py",
+    "telnet": PLUGIN_TESTS / "belay-telnet" / "tests" / "telnet_server.py",
+}
+
+
+@define
+class Endpoint:
+    """A started board for one transport: ``address`` is the command (exec), the pty path (serial pty) or
+    ``127.0.0.1:PORT`` (servers); ``stop`` ends it."""
+
+    transport: str
+    address: str
+    stop: Callable[[], None]
+
+
+def load_by_path(path: Path) -> Any:
+    """Import the Python file ``path`` (a plugin's test helper, not on ``sys.path``)."""
+    name = f"bench_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def serve(transport: str) -> None:
+    """``run.py --serve TRANSPORT``: run that plugin's test server, print ``PORT n``, stop at the end of stdin."""
+    module = load_by_path(SERVERS[transport])
+    with tempfile.TemporaryDirectory() as fs:
+        # telnet: user micro, password python, both tools' defaults
+        websocket = transport == "websocket"
+        server = module.WebreplServer(WEBREPL_PASSWORD, fs) if websocket else module.TelnetBoardServer()
+        print(f"PORT {server.port}", flush=True)
+        sys.stdin.read()
+        server.close()
+
+
+def start_endpoint(transport: str) -> Endpoint:
+    """Start the unix board for ``transport``; a server runs in its own process, not the measuring one."""
+    if transport == "exec":
+        return Endpoint(transport, shlex.join(board_command(TRANSPORT_BOARD)), lambda: None)
+    if transport == "serial pty":
+        path, stop = pty_board(TRANSPORT_BOARD)
+        return Endpoint(transport, path, stop)
+    command = [sys.executable, __file__, "--serve", transport]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    line = server.stdout.readline()
+    if not line.startswith("PORT "):
+        server.kill()
+        raise RuntimeError(f"the {transport} server did not start: {line!r}")
+
+    def stop() -> None:
+        server.stdin.close()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+    return Endpoint(transport, f"127.0.0.1:{line.split()[1]}", stop)
+
+
+def ours_via(endpoint: Endpoint) -> Session:
+    from belay_core import Device
+
+    spec, options = endpoint.address, {}
+    if endpoint.transport == "exec":
+        spec = "exec:" + spec
+    elif endpoint.transport == "websocket":
+        spec, options = "ws://" + spec, {"password": WEBREPL_PASSWORD}
+    elif endpoint.transport == "telnet":
+        spec = "telnet://" + spec
+    device = Device(spec, stream_out=None, **options)
+    return Session(call=lambda: device("0"), close=device.close)
+
+
+def belay_via(endpoint: Endpoint) -> Session:
+    """The original belay's own specs: ``exec:CMD``, a serial port, ``ws://HOST:PORT`` with a password, and an IP
+    address with an optional ``:PORT`` for telnet (user ``micro``, password ``python`` by default)."""
+    import belay
+
+    spec, options = endpoint.address, {}
+    if endpoint.transport == "exec":
+        spec = "exec:" + spec
+    elif endpoint.transport == "websocket":
+        spec, options = "ws://" + spec, {"password": WEBREPL_PASSWORD}
+    device = belay.Device(spec, startup=BELAY_STARTUP, **options)
+    return Session(call=lambda: device("0"), close=device.close)
+
+
+def mpremote_via(endpoint: Endpoint) -> Session:
+    """``SerialTransport`` on the pty; mpremote's network transports are not compared."""
+    return mpremote_serial((endpoint.address, endpoint.stop))[1]
 
 
 @define(frozen=True)
@@ -233,12 +377,16 @@ class Tool:
     module: str
     """Imported before the clock starts (import time is its own row)."""
     distribution: str
+    via: Callable[[Endpoint], Session]
+    """Connect to a started `Endpoint` (the transport rows)."""
+    transports: tuple[str, ...] = TRANSPORTS
+    """The `TRANSPORTS` the tool is measured on (others show as n/a)."""
 
 
 TOOLS = {
-    "ours": Tool("ours", ours, "belay_core", "belay-core"),
-    "belay": Tool("belay", belay, "belay", "belay"),
-    "mpremote": Tool("mpremote", mpremote, "mpremote.transport_serial", "mpremote"),
+    "ours": Tool("ours", ours, "belay_core", "belay-core", ours_via),
+    "belay": Tool("belay", belay, "belay", "belay", belay_via),
+    "mpremote": Tool("mpremote", mpremote, "mpremote.transport_serial", "mpremote", mpremote_via, ("serial pty",)),
 }
 
 
@@ -367,12 +515,40 @@ def measure(
     return result
 
 
+def measure_transport(name: str, transport: str, n: int, warmup: int) -> dict[str, Any]:
+    """Latency of ``device("0")`` (mpremote: ``exec("print(0)")``) over ``transport``, ``n`` calls after ``warmup``."""
+    tool = TOOLS[name]
+    importlib.import_module(tool.module)
+    endpoint = start_endpoint(transport)
+    try:
+        session = tool.via(endpoint)
+    except BaseException:
+        endpoint.stop()
+        raise
+    try:
+        if session.call() != 0:
+            raise RuntimeError(f"{name} over {transport} did not evaluate 0 to 0")
+        return {"version": metadata.version(tool.distribution), "latency_s": timed(session.call, n, warmup)}
+    finally:
+        session.close()
+        endpoint.stop()
+
+
 def run_worker(
-    name: str, board: str, n: int, warmup: int, generator_runs: int, file_runs: int = 0, sync_files: int = 0
+    name: str,
+    board: str,
+    n: int,
+    warmup: int,
+    generator_runs: int = 0,
+    file_runs: int = 0,
+    sync_files: int = 0,
+    transport: Optional[str] = None,
 ) -> dict[str, Any]:
-    """Run `measure` in a fresh process; a failure comes back as ``{"error": ...}``."""
+    """Run `measure` (or `measure_transport`) in a fresh process; a failure comes back as ``{"error": ...}``."""
     command = [sys.executable, __file__, "--worker", name, "--boards", board, "-n", str(n), "--warmup", str(warmup)]
     command += ["--generator-runs", str(generator_runs), "--file-runs", str(file_runs), "--sync-files", str(sync_files)]
+    if transport:
+        command += ["--transport", transport]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -436,17 +612,36 @@ def _number(value: Optional[float], integer: bool) -> str:
     return f"{value:.3f}" if value < 1 else f"{value:.1f}"
 
 
-def build_table(results: dict[str, dict[str, dict[str, Any]]], tools: list[str]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: one block of `ROWS` per board, one column per tool, then ratios of ours to the others."""
+TRANSPORT_SECTION = f'{TRANSPORT_BOARD}: device("0") latency by transport'
+"""The board cell of the transport rows: one ``median`` and one ``min`` row per transport."""
+
+
+def transport_rows(transport: str) -> list[Row]:
+    return [
+        Row(f"{transport}: median (ms)", _samples("latency_s", statistics.median)),
+        Row(f"{transport}: min (ms)", _samples("latency_s", min), ratio=False),
+    ]
+
+
+def build_table(
+    results: dict[str, dict[str, dict[str, Any]]],
+    tools: list[str],
+    transports: Optional[dict[str, dict[str, dict[str, Any]]]] = None,
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one block of `ROWS` per board, then the transport rows (``transports``: transport → tool →
+    result; ``{}`` for a transport the tool is not measured on), one column per tool, then ratios of ours to the others.
+    """
+    blocks = [(board, ROWS, by_tool) for board, by_tool in results.items()]
+    blocks += [(TRANSPORT_SECTION, transport_rows(t), by_tool) for t, by_tool in (transports or {}).items()]
     header = ["board", "measure"]
     for name in tools:
-        versions = {r["version"] for board in results.values() for r in [board[name]] if "version" in r}
+        versions = {r["version"] for _, _, by_tool in blocks for r in [by_tool[name]] if "version" in r}
         header.append(" ".join([TOOLS[name].label, *sorted(versions)]))
     others = [name for name in tools if name != "ours"] if "ours" in tools else []
     header += [f"ours ÷ {name}" for name in others]
     rows = []
-    for board, by_tool in results.items():
-        for row in ROWS:
+    for board, block_rows, by_tool in blocks:
+        for row in block_rows:
             cells = [board, row.label]
             values = {}
             for name in tools:
@@ -514,14 +709,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         action="store_true",
         help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1 --file-runs 1 --sync-files 20",
     )
+    parser.add_argument(
+        "--transports",
+        default=",".join(TRANSPORTS),
+        help=f'transports of the {TRANSPORT_BOARD} board for the device("0") rows, comma-separated, or none'
+        f" (default {','.join(TRANSPORTS)})",
+    )
     parser.add_argument("--worker", choices=list(TOOLS), help=argparse.SUPPRESS)
+    parser.add_argument("--transport", choices=TRANSPORTS, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=list(SERVERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     boards = [b.strip() for b in args.boards.split(",") if b.strip()]
 
+    if args.serve:
+        serve(args.serve)
+        return 0
     if args.worker:
-        result = measure(
-            args.worker, boards[0], args.n, args.warmup, args.generator_runs, args.file_runs, args.sync_files
-        )
+        if args.transport:
+            result = measure_transport(args.worker, args.transport, args.n, args.warmup)
+        else:
+            result = measure(
+                args.worker, boards[0], args.n, args.warmup, args.generator_runs, args.file_runs, args.sync_files
+            )
         print(JSON_MARK + json.dumps(result), flush=True)
         return 0
 
@@ -529,6 +738,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     unknown = set(tools) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
+    transports = [t.strip() for t in args.transports.split(",") if t.strip() and t.strip() != "none"]
+    unknown = set(transports) - set(TRANSPORTS)
+    if unknown:
+        parser.error(f"unknown transport(s) {', '.join(sorted(unknown))}; choose from {', '.join(TRANSPORTS)}")
     if args.quick:
         args.n, args.warmup, args.connects = min(args.n, 20), min(args.warmup, 3), 1
         args.generator_runs, args.file_runs = min(args.generator_runs, 1), min(args.file_runs, 1)
@@ -549,13 +762,26 @@ def main(argv: Optional[list[str]] = None) -> int:
                 runs[name].append(result)
         results[board] = {name: _combine(tool_runs) for name, tool_runs in runs.items()}
 
-    header, rows = build_table(results, tools)
+    by_transport: dict[str, dict[str, dict[str, Any]]] = {}
+    for transport in transports:
+        by_transport[transport] = {}
+        for name in tools:
+            if transport not in TOOLS[name].transports:
+                by_transport[transport][name] = {}
+                continue
+            print(f"{TRANSPORT_BOARD} over {transport}: {name}", file=sys.stderr, flush=True)
+            result = run_worker(name, TRANSPORT_BOARD, args.n, args.warmup, transport=transport)
+            if "error" in result:
+                print(f"  {name} failed: {result['error']}", file=sys.stderr, flush=True)
+            by_transport[transport][name] = result
+
+    header, rows = build_table(results, tools, by_transport)
     title = (
         f"Belay benchmark: n={args.n}, connect median of {args.connects}, generator median of {args.generator_runs},"
         f" put/get/re-sync median of {args.file_runs}, sync project of {args.sync_files} files"
     )
     print_table(header, rows, title)
-    if args.quick or set(tools) != set(TOOLS):
+    if args.quick or set(tools) != set(TOOLS) or set(transports) != set(TRANSPORTS):
         print("bench/README.md not updated (only full runs write it)", file=sys.stderr)
         return 0
     machine = f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, {date.today()}"

@@ -35,4 +35,7 @@ def test_bench_quick_prints_a_latency():
     assert re.search(r"\d+", row.split("bytes written per call", 1)[-1]), done.stdout
     row = next((line for line in done.stdout.splitlines() if "unchanged, round trips" in line), "")
     assert re.search(r"\b1\b", row.split("round trips", 1)[-1]), done.stdout  # an unchanged re-sync: one round trip
+    for transport in ("exec", "serial pty", "websocket", "telnet"):  # device("0") latency by transport, ours only
+        row = next((line for line in done.stdout.splitlines() if f"{transport}: median" in line), "")
+        assert re.search(r"\d+\.\d+", row.split("median", 1)[-1]), done.stdout
     assert readme.read_text() == before  # smoke runs never rewrite the published numbers

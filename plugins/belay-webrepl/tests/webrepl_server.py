@@ -176,8 +176,8 @@ class _Session:
         return True
 
     def binary(self, data: bytes) -> bool:
-        if not self.logged_in:
-            return True
+        if not self.logged_in:  # a board takes the password from a frame of either kind (modwebrepl.c)
+            return self.text(data)
         self.buffer += data
         while True:
             if self.op == 0:
