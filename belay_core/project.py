@@ -115,10 +115,9 @@ def _check_packages(dependencies: dict[str, list[DependencySource]]) -> dict[str
     return dependencies
 
 
-class Group(_Model):
-    """A dependency group: ``[tool.belay.group.<name>]``."""
+class _WithDependencies(_Model):
+    """A table with a ``dependencies`` sub-table in any of the written forms."""
 
-    optional: bool = False
     dependencies: dict[str, list[DependencySource]] = {}
 
     @field_validator("dependencies", mode="before")
@@ -132,7 +131,13 @@ class Group(_Model):
         return _check_packages(value)
 
 
-class BelayConfig(_Model):
+class Group(_WithDependencies):
+    """A dependency group: ``[tool.belay.group.<name>]``."""
+
+    optional: bool = False
+
+
+class BelayConfig(_WithDependencies):
     """The ``[tool.belay]`` section.
 
     Parameters
@@ -158,18 +163,7 @@ class BelayConfig(_Model):
     dependencies_path: Path = Path(".belay/dependencies")
     mpy_version: str = "py"
     package_indices: list[str] = list(DEFAULT_PACKAGE_INDICES)
-    dependencies: dict[str, list[DependencySource]] = {}
     group: dict[str, Group] = {}
-
-    @field_validator("dependencies", mode="before")
-    @classmethod
-    def _normalize(cls, value: Any) -> Any:
-        return _normalize_dependencies(value)
-
-    @field_validator("dependencies")
-    @classmethod
-    def _check(cls, value: dict[str, list[DependencySource]]) -> dict[str, list[DependencySource]]:
-        return _check_packages(value)
 
     @field_validator("name")
     @classmethod

@@ -14,15 +14,8 @@ from belay_core.errors import BelayError, DeviceError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def device_option(func: F) -> F:
-    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``) and ``--timeout``."""
-    func = click.option(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="Seconds a call may take (default 60; 0 waits forever).",
-    )(func)
+def spec_option(func: F) -> F:
+    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``), required."""
     return click.option(
         "-d",
         "--device",
@@ -33,6 +26,18 @@ def device_option(func: F) -> F:
         metavar="SPEC",
         help="The board: emu:, exec:COMMAND, a serial port, ws://HOST, ...",
     )(func)
+
+
+def device_option(func: F) -> F:
+    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``) and ``--timeout``."""
+    func = click.option(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Seconds a call may take (default 60; 0 waits forever).",
+    )(func)
+    return spec_option(func)
 
 
 def timeout_value(timeout: Optional[float]) -> Optional[float]:

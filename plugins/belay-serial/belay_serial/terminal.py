@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 import click
 
+from belay_core.commands.common import spec_option
+
 EXIT_BYTE = b"\x1d"
 """Ctrl-]: ends the session (as in telnet and miniterm)."""
 
@@ -113,16 +115,7 @@ class _Session:
 
 
 @click.command("terminal")
-@click.option(
-    "-d",
-    "--device",
-    "spec",
-    envvar="BELAY_DEVICE",
-    show_envvar=True,
-    required=True,
-    metavar="SPEC",
-    help="The board: a serial port, usb:..., emu:, exec:COMMAND, ws://HOST, ...",
-)
+@spec_option
 @click.option("--baudrate", type=click.IntRange(min=1), default=None, help="Serial line speed (serial ports only).")
 @click.option(
     "--drain",
