@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from belay_core.hookspecs import hookimpl
-from belay_core.records import CommandRecord, ExecuterRecord, HasherRecord, MinifierRecord
+from belay_core.records import CommandRecord, DownloaderRecord, ExecuterRecord, HasherRecord, MinifierRecord
 
 
 @hookimpl(trylast=True)
@@ -50,4 +50,29 @@ def belay_register_hashers() -> list[HasherRecord]:
         HasherRecord(
             "fnv1a32", "belay_core.hashing:FNV1a32Hasher", "FNV-1a 32 in plain MicroPython; runs on every firmware."
         )
+    ]
+
+
+@hookimpl(trylast=True)
+def belay_register_downloaders() -> list[DownloaderRecord]:
+    """Core's downloaders: local paths, plain http(s) files, and the MicroPython package index."""
+    return [
+        DownloaderRecord(
+            "local",
+            "belay_core.downloaders.local:LocalDownloader",
+            "Files and folders on this computer, relative to the project.",
+            schemes=("file:",),
+        ),
+        DownloaderRecord(
+            "http",
+            "belay_core.downloaders.http:HttpDownloader",
+            "Single files over http(s); a package.json URL installs that manifest.",
+            schemes=("http://", "https://"),
+        ),
+        DownloaderRecord(
+            "index",
+            "belay_core.downloaders.index:IndexDownloader",
+            "The MicroPython package index: NAME, NAME@VERSION, mip:NAME.",
+            schemes=("mip:",),
+        ),
     ]
