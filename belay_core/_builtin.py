@@ -17,6 +17,16 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("plugins", "belay_core.commands.plugins:plugins", "List plugins and what they provide."),
         CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
         CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
+        CommandRecord("new", "belay_core.commands.new:new", "Create a project, or add [tool.belay] to one."),
+        CommandRecord("init", "belay_core.commands.new:new", "Same as new."),
+        CommandRecord("add", "belay_core.commands.deps:add", "Download a dependency and add it to pyproject.toml."),
+        CommandRecord(
+            "install", "belay_core.commands.install:install", "Install dependencies and project on the board."
+        ),
+        CommandRecord("update", "belay_core.commands.deps:update", "Resolve dependencies again; rewrite belay.lock."),
+        CommandRecord("lock", "belay_core.commands.deps:lock_", "Write belay.lock, or --check it against pyproject."),
+        CommandRecord("clean", "belay_core.commands.deps:clean", "Remove dependencies the config no longer names."),
+        CommandRecord("cache", "belay_core.commands.cache:cache", "The download cache: list, info, clear."),
     ]
 
 

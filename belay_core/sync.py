@@ -381,17 +381,12 @@ def sync_dependencies(
     A manifest ``<dst>/.belay-<package>`` on the board lists the files the package installed.
     """
     import importlib
-    import json
     import shutil
     import tempfile
 
     module = importlib.import_module(package) if isinstance(package, str) else package
     name = module.__name__
     roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(module.__file__).parent]
-    dst = normalize_dst(dst)
-    manifest = join(dst, f".belay-{name}")
-    read = f"try:\n f=open({manifest!r});__belay_r(f.read());f.close()\nexcept OSError:__belay_r('[]')"
-    previous = json.loads(device._run(read, device.timeout, True, False))
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
         for sub in subfolders or (".",):
@@ -402,11 +397,25 @@ def sync_dependencies(
                 shutil.copytree(source, staging, dirs_exist_ok=True)
             else:
                 shutil.copy2(source, staging / source.name)
-        kwargs.setdefault("keep", [])
-        plan = sync(device, staging, dst, owned=set(previous), **kwargs)
+        return sync_owned(device, staging, dst, f".belay-{name}", **kwargs)
+
+
+def sync_owned(device: Device, folder: Union[str, Path], dst: str, manifest: str, **kwargs: Any) -> SyncPlan:
+    """Sync ``folder`` to ``dst``, removing only board files that an earlier call with this ``manifest`` put there.
+
+    The board file ``<dst>/<manifest>`` lists what was installed; other files in ``dst`` are never touched.
+    """
+    import json
+
+    dst = normalize_dst(dst)
+    record = join(dst, manifest)
+    read = f"try:\n f=open({record!r});__belay_r(f.read());f.close()\nexcept OSError:__belay_r('[]')"
+    previous = json.loads(device._run(read, device.timeout, True, False))
+    kwargs.setdefault("keep", [])
+    plan = sync(device, folder, dst, owned=set(previous), **kwargs)
     if not kwargs.get("dry_run"):
         installed = sorted({*plan.upload, *plan.unchanged})
-        device.run_statements(f"f=open({manifest!r},'w');f.write({json.dumps(installed)!r});f.close()")
+        device.run_statements(f"f=open({record!r},'w');f.write({json.dumps(installed)!r});f.close()")
     return plan
 
 
@@ -421,4 +430,5 @@ __all__ = [
     "prepare",
     "sync",
     "sync_dependencies",
+    "sync_owned",
 ]

@@ -5,30 +5,35 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import click
 
 from belay_core.errors import BelayError, DeviceError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from belay_core.downloaders import DownloadProgress
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def spec_option(func: F) -> F:
-    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``), required."""
+def spec_option(func: F, *, required: bool = True) -> F:
+    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``), required unless ``required=False``."""
     return click.option(
         "-d",
         "--device",
         "spec",
         envvar="BELAY_DEVICE",
         show_envvar=True,
-        required=True,
+        required=required,
         metavar="SPEC",
         help="The board: emu:, exec:COMMAND, a serial port, ws://HOST, ...",
     )(func)
 
 
-def device_option(func: F) -> F:
+def device_option(func: F, *, required: bool = True) -> F:
     """``-d/--device SPEC`` (default: ``BELAY_DEVICE``) and ``--timeout``."""
     func = click.option(
         "--timeout",
@@ -37,7 +42,12 @@ def device_option(func: F) -> F:
         metavar="SECONDS",
         help="Seconds a call may take (default 60; 0 waits forever).",
     )(func)
-    return spec_option(func)
+    return spec_option(func, required=required)
+
+
+def optional_device_option(func: F) -> F:
+    """`device_option` whose ``-d`` may be left out (commands that can also work without a board)."""
+    return device_option(func, required=False)
 
 
 def timeout_value(timeout: Optional[float]) -> Optional[float]:
@@ -60,3 +70,54 @@ def reporting() -> Iterator[None]:
     except BelayError as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(2)
+
+
+@contextlib.contextmanager
+def download_progress(console: Console) -> Iterator[DownloadProgress]:
+    """A rich progress display for downloads; yields the callback for `belay_core.downloaders.DownloadContext`."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("[bold]download[/] {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(label: str, done: int, total: Optional[int]) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield progress
+
+
+@contextlib.contextmanager
+def sync_progress(console: Console, label: str = "sync") -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar for a sync; yields the ``progress(path, done, total)`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(path: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=path)
+
+        yield progress
+
+
+def err_console() -> Console:
+    """A rich console on standard error (news and progress; standard output stays for results)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)

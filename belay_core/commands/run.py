@@ -1,27 +1,78 @@
-"""``belay run``."""
+"""``belay run``: a local file on the board, or (``--local``) a local MicroPython with the dependencies."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from belay_core.commands.common import device_option, reporting, timeout_value
+from belay_core.commands.common import download_progress, err_console, optional_device_option, reporting, timeout_value
 
 
-@click.command("run")
-@device_option
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def run(spec: str, timeout: Optional[float], file: Path) -> None:
+@click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@optional_device_option
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Run COMMAND... on this computer with MICROPYPATH set to the project's installed dependencies.",
+)
+@click.option("--with", "with_groups", multiple=True, metavar="GROUP", help="With --local: add this optional group.")
+@click.argument("args", nargs=-1, required=True, type=click.UNPROCESSED, metavar="FILE | --local COMMAND...")
+def run(
+    spec: Optional[str], timeout: Optional[float], local: bool, with_groups: tuple[str, ...], args: tuple[str, ...]
+) -> None:
     """Run a local Python FILE on the board, streaming its output.
 
+    With --local, run COMMAND... here instead, with MICROPYPATH set so a local MicroPython (the unix
+    port) imports the project's dependencies as the board would from /lib: a pseudo virtual
+    environment. The exit code is COMMAND's.
+
     \b
-    Example:
+    Examples:
       belay run -d emu: blink.py
+      belay run --local micropython main.py
+      belay run --local --with dev micropython -m unittest
     """
+    if local:
+        sys.exit(_run_local(list(args), with_groups))
+    if spec is None:
+        raise click.UsageError("Missing option '-d' / '--device' (or use --local to run a command here).")
+    if len(args) != 1:
+        raise click.UsageError("give one FILE to run on the board (or --local COMMAND...)")
+    file = Path(args[0])
+    if not file.is_file():
+        raise click.BadParameter(f"{file}: no such file", param_hint="FILE")
     from belay_core.device import Device
 
     source = file.read_text(encoding="utf-8")
     with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
         device(source if not source.strip() or "\n" in source.strip() else source + "\n")
+
+
+def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
+    from belay_core.packages import Project, ensure_locked, materialize, stage
+
+    console = err_console()
+    executable = shutil.which(command[0])
+    if executable is None:
+        raise click.UsageError(f"{command[0]!r}: no such command (is a MicroPython unix port on PATH?)")
+    with reporting(), tempfile.TemporaryDirectory(prefix="belay-lib-") as lib:
+        project = Project.load()
+        groups = project.select_groups(with_groups)
+        with download_progress(console) as progress, project.context(progress) as context:
+            lock_file, contents = ensure_locked(project, context)
+            materialize(project, context, lock_file, groups, contents)
+            stage(project, context, lock_file, groups, Path(lib))
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join([".frozen", str(project.root), lib])
+        try:
+            return subprocess.call([executable, *command[1:]], env=env)
+        except KeyboardInterrupt:
+            return 130
+    return 1  # pragma: no cover - reporting() exits first

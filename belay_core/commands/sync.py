@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from belay_core.commands.common import device_option, reporting, timeout_value
+from belay_core.commands.common import device_option, err_console, reporting, sync_progress, timeout_value
 
 
 @click.command("sync")
@@ -48,29 +48,10 @@ def sync(
     Example:
       belay sync -d emu: ./src --dst /app --ignore "*.md" --dry-run
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from belay_core.device import Device
 
-    console = Console(stderr=True)
-    with (
-        reporting(),
-        Device(spec, timeout=timeout_value(timeout)) as device,
-        Progress(
-            TextColumn("[bold]sync[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("", total=None)
-
-        def progress(path: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=path)
-
+    console = err_console()
+    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device, sync_progress(console) as progress:
         plan = device.sync(
             folder,
             dst=dst,

@@ -172,7 +172,9 @@ class DownloadContext:
             fallback = "mip:"
         elif scheme_match and len(scheme_match.group(1)) > 1:  # not a Windows drive letter
             known = sorted({scheme for record in records for scheme in record.schemes})
-            hint = " (pip install belay-github for github: and gitlab:)" if lowered.startswith(("github:", "gitlab:")) else ""
+            hint = ""
+            if lowered.startswith(("github:", "gitlab:")):
+                hint = " (pip install belay-github for github: and gitlab:)"
             raise DownloadError(
                 f"no downloader handles {uri!r}{hint}; installed downloaders handle: {', '.join(known) or 'nothing'}"
             )

@@ -1,0 +1,77 @@
+"""``belay cache``: the download cache."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from belay_core.commands.common import err_console
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} B"  # pragma: no cover
+
+
+@click.group("cache")
+def cache() -> None:
+    """The download cache (package-index files, pinned GitHub/GitLab files and archives).
+
+    It lives in the platform's user cache directory; BELAY_CACHE_DIR moves it.
+    """
+
+
+@cache.command("list")
+def list_() -> None:
+    """List cached items: size, age and where each came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from belay_core.cache import Cache
+
+    entries = Cache().entries()
+    if not entries:
+        err_console().print("the cache is empty")
+        return
+    table = Table("size", "age", "source", box=None)
+    now = time.time()
+    for entry in entries:
+        age = now - entry.stored
+        when = (
+            f"{age / 86400:.0f} d" if age >= 86400 else f"{age / 3600:.0f} h" if age >= 3600 else f"{age / 60:.0f} min"
+        )
+        table.add_row(_size(entry.size), when, entry.key)
+    Console(highlight=False).print(table)
+
+
+@cache.command("info")
+def info() -> None:
+    """Show where the cache is, how many items it holds and their size."""
+    from belay_core.cache import Cache
+
+    store = Cache()
+    entries = store.entries()
+    click.echo(f"location: {store.root}")
+    click.echo(f"items:    {len(entries)}")
+    click.echo(f"size:     {_size(sum(e.size for e in entries))}")
+
+
+@cache.command("clear")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clear(yes: bool) -> None:
+    """Remove everything from the cache (it fills again as needed)."""
+    from belay_core.cache import Cache
+
+    store = Cache()
+    count = len(store.entries())
+    if count == 0:
+        err_console().print("the cache is empty")
+        return
+    if not yes:
+        click.confirm(f"Remove {count} cached items ({store.root})?", abort=True)
+    removed = store.clear()
+    err_console().print(f"removed {removed} items")

@@ -1,0 +1,136 @@
+"""``belay install``: dependencies to ``/lib``, the project package, ``main.py``; then run or reset."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from belay_core.commands.common import (
+    device_option,
+    download_progress,
+    err_console,
+    reporting,
+    sync_progress,
+    timeout_value,
+)
+
+LIB_MANIFEST = ".belay-lib"
+"""Board file in ``/lib`` listing what ``belay install`` put there (only those are ever removed)."""
+
+
+def _python_file(ctx: click.Context, param: click.Parameter, value: Optional[Path]) -> Optional[Path]:
+    if value is not None and value.suffix != ".py":
+        raise click.BadParameter(f"{value} is not a .py file")
+    return value
+
+
+@click.command("install")
+@device_option
+@click.option("--with", "with_groups", multiple=True, metavar="GROUP", help="Also install this optional group.")
+@click.option(
+    "--main",
+    "main_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_python_file,
+    help="Install this file as /main.py.",
+)
+@click.option(
+    "--run",
+    "run_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_python_file,
+    help="Run this file on the board after installing, streaming its output.",
+)
+@click.option("-f", "--follow", is_flag=True, help="After the reset, run /main.py and stream its output.")
+@click.option("--no-minify", is_flag=True, help="Send .py files as they are.")
+@click.option(
+    "--mpy-cross",
+    "mpy_cross",
+    is_flag=False,
+    flag_value="auto",
+    default=None,
+    metavar="[BINARY]",
+    help="Compile .py to .mpy for the board (needs belay-mpy-cross).",
+)
+def install(
+    spec: str,
+    timeout: Optional[float],
+    with_groups: tuple[str, ...],
+    main_file: Optional[Path],
+    run_file: Optional[Path],
+    follow: bool,
+    no_minify: bool,
+    mpy_cross: Optional[str],
+) -> None:
+    """Install the project on the board exactly as belay.lock says.
+
+    Downloads what the lock pins (when missing from the dependencies folder, checking every
+    sha256), syncs the dependency groups to /lib (only files an earlier install put there are ever
+    removed), syncs the project package ([tool.belay] name) to /NAME, optionally main.py, then runs
+    --run FILE, or soft-resets the board (with --follow, runs /main.py and streams its output).
+    Without belay.lock, one is made first; when it disagrees with pyproject.toml, nothing is installed.
+
+    \b
+    Examples:
+      belay install -d emu:
+      belay install -d /dev/ttyUSB0 --with dev --main main.py --follow
+    """
+    from belay_core.device import Device
+    from belay_core.packages import Project, ensure_locked, materialize, stage
+    from belay_core.sync import sync_owned
+
+    console = err_console()
+    with reporting():
+        project = Project.load()
+        groups = project.select_groups(with_groups)
+        with download_progress(console) as progress, project.context(progress) as context:
+            lock_file, contents = ensure_locked(project, context, report=lambda line: console.print(f"  {line}"))
+            materialize(project, context, lock_file, groups, contents, report=lambda line: console.print(f"  {line}"))
+            staging = tempfile.TemporaryDirectory(prefix="belay-lib-")
+            staged = stage(project, context, lock_file, groups, Path(staging.name))
+        options = {
+            "minify": not no_minify,
+            "mpy_cross": None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross),
+        }
+        with staging, Device(spec, timeout=timeout_value(timeout)) as device:
+            flat = device.implementation.platform == "microbit"
+            with sync_progress(console, "/lib") as report:
+                if staged or not flat:
+                    plan = sync_owned(device, staging.name, "/lib", LIB_MANIFEST, progress=report, **options)
+                    console.print(f"/lib: {_summary(plan)} ({', '.join(groups)})")
+            name = project.config.name
+            if name:
+                folder = project.root / name
+                if folder.is_dir():
+                    with sync_progress(console, f"/{name}") as report:
+                        plan = device.sync(
+                            folder, dst=f"/{name}", keep=[], ignore=project.config.ignore, progress=report, **options
+                        )
+                    console.print(f"/{name}: {_summary(plan)}")
+                else:
+                    console.print(f"[yellow]no package folder {folder} ([tool.belay] name): skipped[/]")
+            if main_file is not None:
+                device.put(main_file, "/main.py")
+                console.print(f"/main.py: {main_file}")
+            if run_file is not None:
+                device(run_file.read_text(encoding="utf-8"), timeout=None)
+                return
+            device.soft_reset()
+            if follow:
+                if not device.exists("/main.py"):
+                    console.print("[yellow]no /main.py on the board: nothing to follow[/]")
+                    return
+                console.print("[dim]running /main.py (Ctrl-C to stop)[/]")
+                device("exec(open('/main.py').read(),{'__name__':'__main__'})", timeout=None)
+    sys.stdout.flush()
+
+
+def _summary(plan: object) -> str:
+    upload = len(getattr(plan, "upload", []))
+    unchanged = len(getattr(plan, "unchanged", []))
+    delete = len(getattr(plan, "delete", []))
+    return f"{upload} uploaded, {unchanged} unchanged, {delete} deleted"

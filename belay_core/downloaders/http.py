@@ -1,0 +1,44 @@
+"""Plain http(s) sources: ``https://host/path/module.py``; a URL ending in ``.json`` is a ``package.json``."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote, urlsplit
+
+from belay_core.downloaders import Downloader, DownloadError, Fetched, safe_relative
+
+
+def url_file_name(url: str) -> str:
+    """The file name a URL ends in (its last path component, without query or fragment), or ``""``."""
+    path = unquote(urlsplit(url).path)
+    return "" if path.endswith("/") else posixpath.basename(path)
+
+
+class HttpDownloader(Downloader):
+    """One file over http(s), named like the URL's last path component.
+
+    Not cached and not pinnable (``resolved`` is None): what a URL serves can change. A URL whose path
+    ends in ``.json`` is a MicroPython ``package.json`` and is installed with
+    `belay_core.downloaders.index.install_manifest`.
+    """
+
+    def download(self, uri: str, dst: Path, pin: Optional[str] = None) -> Fetched:
+        name = url_file_name(uri)
+        if not name:
+            raise DownloadError(
+                f"{uri}: the URL names no file; give the URL of a file (https://host/path/module.py) "
+                "or of a package.json"
+            )
+        if name.endswith(".json"):
+            from belay_core.downloaders.index import install_manifest, raw_file_requested
+
+            if not raw_file_requested(uri):
+                return install_manifest(self.context, uri, dst, pin)
+        name = safe_relative(name, "file name")
+        (dst / name).write_bytes(self.context.get(uri))
+        return Fetched(files=[name], single_file=True)
+
+
+__all__ = ["HttpDownloader", "url_file_name"]
