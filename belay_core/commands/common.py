@@ -84,6 +84,7 @@ def download_progress(console: Console) -> Iterator[DownloadProgress]:
         TransferSpeedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -107,6 +108,7 @@ def sync_progress(console: Console, label: str = "sync") -> Iterator[Callable[[s
         TextColumn("{task.description}"),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("", total=None)
 
@@ -120,4 +122,4 @@ def err_console() -> Console:
     """A rich console on standard error (news and progress; standard output stays for results)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)

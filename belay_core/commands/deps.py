@@ -103,7 +103,9 @@ def add(name_or_uri: str, uri: Optional[str], group: str, develop: bool, no_rena
         new_project = Project(project.pyproject, parse_config(belay.unwrap(), project.pyproject))
 
         with download_progress(console) as progress, new_project.context(progress) as context:
-            new_lock, contents = lock(new_project, context, report=lambda line: console.print(f"  {line}"))
+            new_lock, contents = lock(
+                new_project, context, report=lambda line: console.print(f"  {line}", markup=False)
+            )
             project.pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
             new_project.write_lock(new_lock)
             materialize(new_project, context, new_lock, [group], contents)
@@ -153,6 +155,8 @@ def lock_(check: bool) -> None:
       belay lock
       belay lock --check        # in CI
     """
+    from rich.markup import escape
+
     from belay_core.lock import compare
     from belay_core.packages import Project, lock, materialize
 
@@ -162,14 +166,14 @@ def lock_(check: bool) -> None:
         if check:
             problems = compare(project.config, project.read_lock())
             for problem in problems:
-                console.print(f"[red]{problem}[/]")
+                console.print(f"[red]{escape(problem)}[/]")
             if problems:
                 console.print("run belay lock to update belay.lock")
                 sys.exit(1)
             console.print("belay.lock matches pyproject.toml")
             return
         with download_progress(console) as progress, project.context(progress) as context:
-            new_lock, contents = lock(project, context, report=lambda line: console.print(f"  {line}"))
+            new_lock, contents = lock(project, context, report=lambda line: console.print(f"  {line}", markup=False))
             project.write_lock(new_lock)
             materialize(project, context, new_lock, project.config.groups, contents)
     console.print(f"belay.lock written ({len(new_lock.package)} packages)")

@@ -88,8 +88,17 @@ def install(
         project = Project.load()
         groups = project.select_groups(with_groups)
         with download_progress(console) as progress, project.context(progress) as context:
-            lock_file, contents = ensure_locked(project, context, report=lambda line: console.print(f"  {line}"))
-            materialize(project, context, lock_file, groups, contents, report=lambda line: console.print(f"  {line}"))
+            lock_file, contents = ensure_locked(
+                project, context, report=lambda line: console.print(f"  {line}", markup=False)
+            )
+            materialize(
+                project,
+                context,
+                lock_file,
+                groups,
+                contents,
+                report=lambda line: console.print(f"  {line}", markup=False),
+            )
             staging = tempfile.TemporaryDirectory(prefix="belay-lib-")
             staged = stage(project, context, lock_file, groups, Path(staging.name))
         options = {

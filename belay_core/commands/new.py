@@ -91,6 +91,7 @@ def new(path: Path, name: Optional[str]) -> None:
       belay init                 # in an existing project
     """
     import tomlkit
+    from rich.markup import escape
 
     console = err_console()
     path = path.resolve()
@@ -117,13 +118,13 @@ def new(path: Path, name: Optional[str]) -> None:
                 added.append("[tool.belay.dependencies]")
             if added:
                 pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
-                console.print(f"[green]added[/] {', '.join(added)} to {pyproject}")
+                console.print(f"[green]added[/] {escape(', '.join(added))} to {escape(str(pyproject))}")
             else:
-                console.print(f"{pyproject} already has [tool.belay]")
+                console.print(escape(f"{pyproject} already has [tool.belay]"))
         else:
             separator = "" if text.endswith("\n\n") or not text else ("\n" if text.endswith("\n") else "\n\n")
             pyproject.write_text(text + separator + BELAY_SECTION.format(name=package), encoding="utf-8")
-            console.print(f"[green]added[/] [tool.belay] to {pyproject}")
+            console.print(f"[green]added[/] {escape(f'[tool.belay] to {pyproject}')}")
     else:
         pyproject.write_text(
             PYPROJECT.format(project=path.name, belay=BELAY_SECTION.format(name=package)), encoding="utf-8"

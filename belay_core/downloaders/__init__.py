@@ -147,7 +147,7 @@ class DownloadContext:
         if self.records is None:
             from belay_core.plugins import get_plugins
 
-            self.records = list(get_plugins().downloaders.values())
+            self.records = list(get_plugins().registry["downloaders"].values())
         return self.records
 
     def record_for(self, uri: str) -> DownloaderRecord:

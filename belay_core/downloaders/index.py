@@ -460,6 +460,8 @@ class _Install:
             similar = difflib.get_close_matches(name, _unique(names), n=3, cutoff=0.6)
             if similar:
                 message += f"; similar names: {', '.join(similar)}"
+        if parent is None and (self.context.project / name).exists():
+            message += f"; for the local {name!r} of the project, write './{name}'"
         return message
 
 

@@ -1,0 +1,275 @@
+"""The package manager end to end with local sources: belay new, add, lock, update, clean, install, run --local."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from belay_core import Device
+from belay_core.cli import cli
+from belay_core.lock import read_lock
+from belay_core.packages import Project
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new project made by `belay new`, with the working directory in it and a private cache."""
+    monkeypatch.setenv("BELAY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    result = belay("new", "blink")
+    assert result.exit_code == 0, result.output
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    (vendor / "mylib.py").write_text("def answer():\n    return 42\n")
+    (vendor / "pkg").mkdir()
+    (vendor / "pkg" / "__init__.py").write_text("NAME = 'pkg'\n")
+    (vendor / "pkg" / "util.py").write_text("def double(x):\n    return 2 * x\n")
+    monkeypatch.chdir(tmp_path / "blink")
+    return tmp_path / "blink"
+
+
+def belay(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_new_creates_a_project_that_loads(project: Path):
+    for name in ("pyproject.toml", "main.py", "blink/__init__.py", "README.md", ".gitignore"):
+        assert (project / name).is_file(), name
+    loaded = Project.load()
+    assert loaded.config.name == "blink"
+    assert loaded.config.group["dev"].optional
+    assert ".belay/" in (project / ".gitignore").read_text()
+
+
+def test_new_never_overwrites_and_init_adds_the_section_keeping_comments(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    original = (
+        '[project]\nname = "my-app"  # keep me\nversion = "1.0"\n\n# a comment that must stay\n[tool.other]\nx = 1\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(original)
+    (tmp_path / "main.py").write_text("print('mine')\n")
+    result = belay("init")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.startswith(original)
+    assert "[tool.belay]" in text
+    assert (tmp_path / "main.py").read_text() == "print('mine')\n"
+    package = tmp_path.name.lower().replace("-", "_")
+    assert Project.load().config.name.lstrip("_") == package.lstrip("_")
+    again = belay("init")
+    assert "already has [tool.belay]" in again.output
+    assert (tmp_path / "pyproject.toml").read_text() == text
+
+
+def test_new_rejects_a_bad_package_name(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["new", "x", "--name", "not-valid"])
+    assert result.exit_code != 0
+    assert "not a valid package name" in result.output
+    assert not (tmp_path / "x" / "pyproject.toml").exists()
+
+
+def test_add_downloads_then_edits_pyproject_keeping_formatting(project: Path):
+    before = (project / "pyproject.toml").read_text()
+    result = belay("add", "mylib", "../vendor/mylib.py")
+    assert result.exit_code == 0, result.output
+    after = (project / "pyproject.toml").read_text()
+    assert 'mylib = "../vendor/mylib.py"' in after
+    for line in before.splitlines():
+        assert line in after  # comments and layout kept
+    assert (project / ".belay/dependencies/main/mylib/__init__.py").read_text().startswith("def answer")
+    lock = read_lock(project / "belay.lock")
+    assert lock is not None
+    [package] = lock.package
+    assert (package.group, package.name) == ("main", "mylib")
+    assert list(package.files) == ["mylib/__init__.py"]
+    assert belay("lock", "--check").exit_code == 0
+
+
+def test_add_forms_develop_no_rename_and_groups(project: Path):
+    assert belay("add", "../vendor/pkg", "--group", "dev").exit_code == 0
+    assert belay("add", "tool", "../vendor/mylib.py", "--no-rename-to-init", "--group", "extra").exit_code == 0
+    assert belay("add", "live", "../vendor/mylib.py", "--develop").exit_code == 0
+    config = Project.load().config
+    assert config.group["dev"].dependencies["pkg"][0].uri == "../vendor/pkg"
+    assert config.group["extra"].dependencies["tool"][0].rename_to_init is False
+    assert config.dependencies["live"][0].develop is True
+    assert (project / ".belay/dependencies/dev/pkg/util.py").is_file()
+    assert (project / ".belay/dependencies/extra/tool/mylib.py").is_file()
+    assert not (project / ".belay/dependencies/main/live").exists()  # develop: used from disk at install
+    lock = read_lock(project / "belay.lock")
+    assert lock.get("main", "live").files == {}
+
+
+def test_add_refuses_duplicates_bad_python_and_missing_sources_leaving_pyproject_alone(project: Path):
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    text = (project / "pyproject.toml").read_text()
+    duplicate = CliRunner().invoke(cli, ["add", "mylib", "../vendor/pkg"])
+    assert duplicate.exit_code != 0 and "already a dependency" in duplicate.output
+    (project.parent / "vendor" / "broken.py").write_text("def oops(:\n")
+    broken = CliRunner().invoke(cli, ["add", "../vendor/broken.py"])
+    assert broken.exit_code == 2
+    assert "broken.py is not valid Python (line 1" in broken.output
+    missing = CliRunner().invoke(cli, ["add", "../vendor/nothing.py"])
+    assert missing.exit_code == 2 and "nothing.py" in missing.output
+    assert (project / "pyproject.toml").read_text() == text
+    assert [p.name for p in read_lock(project / "belay.lock").package] == ["mylib"]
+
+
+def test_lock_check_notices_every_disagreement(project: Path):
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    path = project / "pyproject.toml"
+    path.write_text(
+        path.read_text().replace('mylib = "../vendor/mylib.py"', 'mylib = "../vendor/pkg"\nother = "../vendor/pkg"')
+    )
+    result = CliRunner().invoke(cli, ["lock", "--check"])
+    assert result.exit_code == 1
+    assert "main.mylib: its sources in pyproject.toml differ" in result.output
+    assert "main.other: in pyproject.toml but not in belay.lock" in result.output
+    install = CliRunner().invoke(cli, ["install", "-d", "emu:unix"])
+    assert install.exit_code == 2 and "does not match" in install.output and "belay lock" in install.output
+    assert belay("lock").exit_code == 0
+    assert belay("lock", "--check").exit_code == 0
+    assert (project / ".belay/dependencies/main/other/util.py").is_file()
+    assert (project / ".belay/dependencies/main/mylib/__init__.py").read_text() == "NAME = 'pkg'\n"
+
+
+def test_a_changed_source_fails_install_until_update(project: Path):
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    (project.parent / "vendor" / "mylib.py").write_text("def answer():\n    return 43\n")
+    shutil.rmtree(project / ".belay")
+    result = CliRunner().invoke(cli, ["install", "-d", "emu:unix"])
+    assert result.exit_code == 2
+    assert "main.mylib: mylib/__init__.py has sha256" in result.output
+    assert "belay update mylib" in result.output
+    assert not (project / ".belay/dependencies/main/mylib/__init__.py").exists()  # nothing unverified written
+    update = belay("update", "mylib")
+    assert update.exit_code == 0, update.output
+    assert "return 43" in (project / ".belay/dependencies/main/mylib/__init__.py").read_text()
+    assert belay("update", "nosuch").exit_code == 2
+
+
+def test_clean_removes_what_the_config_no_longer_names(project: Path):
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    assert belay("add", "pkg", "../vendor/pkg", "--group", "dev").exit_code == 0
+    path = project / "pyproject.toml"
+    text = path.read_text().replace('mylib = "../vendor/mylib.py"\n', "")
+    path.write_text(text.split("[tool.belay.group.dev]")[0])
+    result = belay("clean")
+    assert result.exit_code == 0, result.output
+    assert not (project / ".belay/dependencies/dev").exists()
+    assert not (project / ".belay/dependencies/main/mylib").exists()
+    assert read_lock(project / "belay.lock").package == []
+    assert belay("lock", "--check").exit_code == 0
+
+
+def test_install_to_a_board_then_again_then_after_removing_a_dependency(project: Path, tree_board: str):
+    board = project.parent / "board"
+    board.mkdir()
+    tree_board = f"{tree_board}?fs={board}"  # the board's files outlive each connection
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    assert belay("add", "pkg", "../vendor/pkg", "--group", "dev").exit_code == 0
+    (project / "main.py").write_text("import blink, mylib\nblink.hello()\nprint('answer', mylib.answer())\n")
+    result = belay("install", "-d", tree_board, "--with", "dev", "--main", "main.py", "--follow")
+    assert result.exit_code == 0, result.output
+    assert "Hello from blink!" in result.output and "answer 42" in result.output
+    assert "/lib: 3 uploaded" in result.output
+    again = belay("install", "-d", tree_board, "--with", "dev")
+    assert "/lib: 0 uploaded, 3 unchanged, 0 deleted" in again.output, again.output
+    assert "/blink: 0 uploaded, 1 unchanged" in again.output
+    with Device(tree_board) as device:
+        device.write_text("/lib/mine.py", "x = 1\n")  # not the installer's: must survive
+    without_dev = belay("install", "-d", tree_board, "--run", "main.py")
+    assert "/lib: 0 uploaded, 1 unchanged, 2 deleted" in without_dev.output, without_dev.output
+    assert "answer 42" in without_dev.output
+    with Device(tree_board) as device:
+        assert device.exists("/lib/mine.py")
+        assert not device.exists("/lib/pkg/util.py")
+        assert device.exists("/lib/mylib/__init__.py")
+
+
+def test_install_options_are_checked(project: Path):
+    unknown = CliRunner().invoke(cli, ["install", "-d", "emu:unix", "--with", "nope"])
+    assert unknown.exit_code == 2 and "no dependency group 'nope'" in unknown.output and "dev" in unknown.output
+    (project / "notes.txt").write_text("hi")
+    not_python = CliRunner().invoke(cli, ["install", "-d", "emu:unix", "--main", "notes.txt"])
+    assert not_python.exit_code == 2 and "not a .py file" in not_python.output
+    os.chdir(project.parent.parent)
+    (project.parent.parent / "pyproject.toml").unlink(missing_ok=True)
+
+
+def test_install_develop_source_is_taken_fresh_from_disk(project: Path):
+    assert belay("add", "live", "../vendor/mylib.py", "--develop").exit_code == 0
+    (project.parent / "vendor" / "mylib.py").write_text("def answer():\n    return 'fresh'\n")
+    (project / "check.py").write_text("import live\nprint('live', live.answer())\n")
+    result = belay("install", "-d", "emu:unix", "--run", "check.py")
+    assert result.exit_code == 0, result.output
+    assert "live fresh" in result.output
+
+
+def test_run_local_sets_micropythonpath_and_returns_the_exit_code(project: Path):
+    if shutil.which("micropython") is None:
+        pytest.fail("the MicroPython unix port (micropython on PATH) is needed: it comes with belay-emulator")
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    (project / "check.py").write_text("import sys, mylib, blink\nprint('local', mylib.answer())\nsys.exit(3)\n")
+    result = CliRunner().invoke(cli, ["run", "--local", "micropython", "check.py"])
+    assert result.exit_code == 3
+    missing = CliRunner().invoke(cli, ["run", "--local", "no-such-micropython"])
+    assert missing.exit_code == 2 and "no such command" in missing.output
+
+
+def test_run_local_output_reaches_the_terminal(project: Path, tmp_path: Path):
+    import subprocess
+
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    (project / "check.py").write_text("import mylib\nprint('local', mylib.answer())\n")
+    env = {**os.environ}
+    out = subprocess.run(
+        [sys.executable, "-m", "belay_core.cli", "run", "--local", "micropython", "check.py"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "local 42"
+
+
+def test_run_on_a_board_needs_a_device(project: Path):
+    result = CliRunner().invoke(cli, ["run", "main.py"], env={"BELAY_DEVICE": ""})
+    assert result.exit_code == 2 and "--device" in result.output
+
+
+def test_cache_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from belay_core.cache import Cache
+
+    monkeypatch.setenv("BELAY_CACHE_DIR", str(tmp_path / "c"))
+    assert "the cache is empty" in belay("cache", "list").output
+    Cache().put("https://example.invalid/a.py", b"x" * 2048)
+    listing = belay("cache", "list")
+    assert "https://example.invalid/a.py" in listing.output and "2.0 KiB" in listing.output
+    info = belay("cache", "info")
+    assert str(tmp_path / "c") in info.output and "items:    1" in info.output
+    refused = CliRunner().invoke(cli, ["cache", "clear"], input="n\n")
+    assert refused.exit_code == 1 and len(Cache().entries()) == 1
+    assert "removed 1 items" in belay("cache", "clear", "--yes").output
+    assert Cache().entries() == []
+
+
+def test_config_errors_are_one_clear_line(project: Path):
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text().replace("[tool.belay.dependencies]", "[tool.belay.dependencies]\nbad-name = '*'"))
+    result = CliRunner().invoke(cli, ["lock"])
+    assert result.exit_code == 2
+    assert "pyproject.toml: [tool.belay.dependencies]" in result.output and "bad-name" in result.output
+
+
+def test_corrupt_lock_is_reported(project: Path):
+    (project / "belay.lock").write_text("version = 1\n[[package]]\nname = 3\n")
+    result = CliRunner().invoke(cli, ["install", "-d", "emu:unix"])
+    assert result.exit_code == 2 and "not a valid lock file" in result.output
