@@ -25,7 +25,22 @@ MAX_RETRY_AFTER = 60.0
 
 
 class DownloadError(BelayError):
-    """A dependency could not be downloaded."""
+    """A dependency could not be downloaded.
+
+    Parameters
+    ----------
+    message
+        What went wrong, naming the URL or source.
+    status
+        The HTTP status of the last answer, when there was one.
+    headers
+        That answer's headers (lower-case names).
+    """
+
+    def __init__(self, message: str, status: Optional[int] = None, headers: Optional[dict[str, str]] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
 
 
 class NotFoundError(DownloadError):
@@ -74,10 +89,11 @@ def _retry_after(response: httpx.Response) -> Optional[float]:
 
 
 class _Retry(Exception):
-    def __init__(self, problem: str, wait: Optional[float] = None) -> None:
+    def __init__(self, problem: str, wait: Optional[float] = None, status: Optional[int] = None) -> None:
         super().__init__(problem)
         self.problem = problem
         self.wait = wait
+        self.status = status
 
 
 class HttpClient:
@@ -131,11 +147,12 @@ class HttpClient:
 
         attempts = max(0, self.settings.retries) + 1
         problem = ""
+        status: Optional[int] = None
         for attempt in range(attempts):
             try:
                 return self._get_once(url, headers, progress)
             except _Retry as retry:
-                problem, wait = retry.problem, retry.wait
+                problem, wait, status = retry.problem, retry.wait, retry.status
             except httpx.TimeoutException:
                 problem, wait = f"no answer within {self.settings.timeout:g} s", None
             except httpx.TransportError as exc:
@@ -143,7 +160,7 @@ class HttpClient:
             if attempt + 1 < attempts:
                 time.sleep(wait if wait is not None else self.settings.backoff * 2**attempt)
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
-        raise DownloadError(f"GET {url}: {problem}{tries}")
+        raise DownloadError(f"GET {url}: {problem}{tries}", status=status)
 
     def _get_once(self, url: str, headers: Optional[dict[str, str]], progress: Optional[Progress]) -> bytes:
         import httpx
@@ -161,11 +178,12 @@ class HttpClient:
         try:
             status = response.status_code
             if status in RETRY_STATUS:
-                raise _Retry(f"{status} {response.reason_phrase}", _retry_after(response))
+                raise _Retry(f"{status} {response.reason_phrase}", _retry_after(response), status)
+            answer = {key.lower(): value for key, value in response.headers.items()}
             if status in (404, 410):
-                raise NotFoundError(f"GET {url}: {status} {response.reason_phrase}")
+                raise NotFoundError(f"GET {url}: {status} {response.reason_phrase}", status, answer)
             if status >= 400:
-                raise DownloadError(f"GET {url}: {status} {response.reason_phrase}")
+                raise DownloadError(f"GET {url}: {status} {response.reason_phrase}", status, answer)
             length = response.headers.get("content-length", "")
             total = int(length) if length.isdigit() else None
             chunks: list[bytes] = []
