@@ -14,7 +14,19 @@ from click.testing import CliRunner
 from belay_core.cli import cli
 from belay_core.plugins import get_plugins
 
-HEAVY = ("serial", "websocket", "httpx", "belay_exec.transport", "belay_emulator.transport", "belay_core.commands")
+HEAVY = (
+    "serial",
+    "websocket",
+    "httpx",
+    "tomlkit",
+    "platformdirs",
+    "belay_exec.transport",
+    "belay_emulator.transport",
+    "belay_core.commands",
+    "belay_core.downloaders",
+    "belay_core.packages",
+    "belay_github.download",
+)
 
 
 def _modules_after(args: list[str]) -> set[str]:
