@@ -309,7 +309,7 @@ class _Install:
             self.package(dep, version, parent)
             return
         if dep.lower().startswith("file:"):
-            raise DownloadError(f"{parent}: dependency {dep!r}: a manifest may not name local files")
+            raise DownloadError(f"{dep}{self._by(parent)}: a manifest may not name local files")
         name = _file_name(dep)
         if name.endswith((".py", ".mpy")):
             uri = with_ref(dep, version)
@@ -360,14 +360,28 @@ class _Install:
         raise DownloadError(self._not_found(name, version, parent, tried))
 
     def _fetch(self, uri: str) -> bytes:
-        """The raw bytes at a URL or shorthand: http(s) with `DownloadContext.get`, others with ``fetch_file``."""
-        if _is_http(uri):
+        """The raw bytes at a URL or shorthand.
+
+        Plain http(s) URLs with `DownloadContext.get`; others, and http(s) URLs a plugin claims (a
+        forge's web URLs), with `DownloadContext.fetch_file`.
+        """
+        if self._plain_http(uri):
             return self.context.get(uri)
         token = _RAW_FETCHES.set((*_RAW_FETCHES.get(), uri))
         try:
             return self.context.fetch_file(uri)
         finally:
             _RAW_FETCHES.reset(token)
+
+    def _plain_http(self, uri: str) -> bool:
+        if not _is_http(uri):
+            return False
+        from belay_core.downloaders.http import HttpDownloader
+
+        try:
+            return type(self.context.downloader_for(uri)) is HttpDownloader
+        except DownloadError:  # no downloader registered for http(s): plain GET
+            return True
 
     def _get_checked(self, url: str, check: Any) -> bytes:
         """GET immutable ``url`` through the cache, caching only content that passes ``check``.
