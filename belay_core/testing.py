@@ -10,9 +10,12 @@ with HttpServer() as server:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional, Union
 
@@ -141,4 +144,41 @@ class HttpServer:
         self.stop()
 
 
-__all__ = ["Answer", "HttpServer", "Request", "Response"]
+def publish_index_package(
+    server: HttpServer,
+    name: str,
+    version: str,
+    files: dict[str, bytes],
+    deps: Iterable[tuple[str, str]] = (),
+    *,
+    prefix: str = "/pi",
+    mpy: str = "py",
+    latest: bool = True,
+) -> None:
+    """Publish a package on a fake MicroPython index served by ``server`` under ``prefix``.
+
+    Writes its files by short hash (``/file/ab/abcd1234``), its manifest
+    (``/package/py/NAME/VERSION.json`` and, when ``latest``, ``latest.json``) and ``index.json``.
+    """
+    hashes = []
+    for path, data in files.items():
+        digest = hashlib.sha256(data).hexdigest()[:8]
+        server.files[f"{prefix}/file/{digest[:2]}/{digest}"] = data
+        hashes.append([path, digest])
+    body = json.dumps({"v": 1, "version": version, "hashes": hashes, "deps": [list(dep) for dep in deps]}).encode()
+    server.files[f"{prefix}/package/{mpy}/{name}/{version}.json"] = body
+    if latest:
+        server.files[f"{prefix}/package/{mpy}/{name}/latest.json"] = body
+    listing: Any = server.files.get(f"{prefix}/index.json")
+    listing = json.loads(listing) if listing else {"v": 2, "packages": []}
+    entry = next((item for item in listing["packages"] if item["name"] == name), None)
+    if entry is None:
+        entry = {"name": name, "version": version, "versions": {}}
+        listing["packages"].append(entry)
+    entry["versions"].setdefault(mpy, []).append(version)
+    if latest:
+        entry["version"] = version
+    server.files[f"{prefix}/index.json"] = json.dumps(listing).encode()
+
+
+__all__ = ["Answer", "HttpServer", "Request", "Response", "publish_index_package"]

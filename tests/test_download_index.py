@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 
@@ -25,6 +25,7 @@ from belay_core.downloaders.index import (
 )
 from belay_core.records import DownloaderRecord
 from belay_core.testing import HttpServer
+from belay_core.testing import publish_index_package as publish
 
 
 @pytest.fixture(autouse=True)
@@ -48,39 +49,6 @@ def context(tmp_path: Path, server: HttpServer) -> Iterator[DownloadContext]:
 
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:8]
-
-
-def publish(
-    server: HttpServer,
-    name: str,
-    version: str,
-    files: dict[str, bytes],
-    deps: Iterable[tuple[str, str]] = (),
-    *,
-    prefix: str = "/pi",
-    mpy: str = "py",
-    latest: bool = True,
-) -> None:
-    """Put a package on the fake index at ``prefix``: its files by hash, its manifests, and index.json."""
-    hashes = []
-    for path, data in files.items():
-        digest = _hash(data)
-        server.files[f"{prefix}/file/{digest[:2]}/{digest}"] = data
-        hashes.append([path, digest])
-    body = json.dumps({"v": 1, "version": version, "hashes": hashes, "deps": [list(dep) for dep in deps]}).encode()
-    server.files[f"{prefix}/package/{mpy}/{name}/{version}.json"] = body
-    if latest:
-        server.files[f"{prefix}/package/{mpy}/{name}/latest.json"] = body
-    listing: Any = server.files.get(f"{prefix}/index.json")
-    listing = json.loads(listing) if listing else {"v": 2, "packages": []}
-    entry = next((item for item in listing["packages"] if item["name"] == name), None)
-    if entry is None:
-        entry = {"name": name, "version": version, "versions": {}}
-        listing["packages"].append(entry)
-    entry["versions"].setdefault(mpy, []).append(version)
-    if latest:
-        entry["version"] = version
-    server.files[f"{prefix}/index.json"] = json.dumps(listing).encode()
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
