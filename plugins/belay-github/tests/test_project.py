@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from belay_core.cli import cli
 from belay_core.lock import read_lock
 
-from .conftest import fake_hosts  # noqa: TID252
+from .conftest import fake_hosts
 
 
 def belay(*args: str):
