@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Optional, Union
 
 from attrs import define, field
@@ -44,6 +47,24 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
+
+
+def import_beside(test_file: str, module_file: str, name: str) -> ModuleType:
+    """Import the helper module ``module_file`` that sits beside ``test_file`` (a conftest), as ``name``.
+
+    Tests run with ``--import-mode=importlib``, so a tests folder is not on ``sys.path``::
+
+        fake_hosts = import_beside(__file__, "fake_hosts.py", "belay_github_fake_hosts")
+    """
+    import importlib.util
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(test_file).with_name(module_file))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -181,4 +202,4 @@ def publish_index_package(
     server.files[f"{prefix}/index.json"] = json.dumps(listing).encode()
 
 
-__all__ = ["Answer", "HttpServer", "Request", "Response", "publish_index_package"]
+__all__ = ["Answer", "HttpServer", "Request", "Response", "import_beside", "publish_index_package"]

@@ -6,15 +6,7 @@ import time
 
 import click
 
-from belay_core.commands.common import err_console
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count} B"  # pragma: no cover
+from belay_core.commands.common import err_console, human_size
 
 
 @click.group("cache")
@@ -44,7 +36,7 @@ def list_() -> None:
         when = (
             f"{age / 86400:.0f} d" if age >= 86400 else f"{age / 3600:.0f} h" if age >= 3600 else f"{age / 60:.0f} min"
         )
-        table.add_row(_size(entry.size), when, entry.key)
+        table.add_row(human_size(entry.size), when, entry.key)
     Console(highlight=False).print(table)
 
 
@@ -57,7 +49,7 @@ def info() -> None:
     entries = store.entries()
     click.echo(f"location: {store.root}")
     click.echo(f"items:    {len(entries)}")
-    click.echo(f"size:     {_size(sum(e.size for e in entries))}")
+    click.echo(f"size:     {human_size(sum(e.size for e in entries))}")
 
 
 @cache.command("clear")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
@@ -43,6 +44,36 @@ def device_option(func: F, *, required: bool = True) -> F:
         help="Seconds a call may take (default 60; 0 waits forever).",
     )(func)
     return spec_option(func, required=required)
+
+
+def sync_options(func: F) -> F:
+    """``--no-minify`` and ``--mpy-cross [BINARY]``; the command receives ``sync_kwargs`` for `Device.sync`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, no_minify: bool, mpy_cross: Optional[str], **kwargs: Any) -> Any:
+        compile_ = None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross)
+        return func(*args, sync_kwargs={"minify": not no_minify, "mpy_cross": compile_}, **kwargs)
+
+    wrapper = click.option(
+        "--mpy-cross",
+        "mpy_cross",
+        is_flag=False,
+        flag_value="auto",
+        default=None,
+        metavar="[BINARY]",
+        help="Compile .py to .mpy for the board (needs belay-mpy-cross); optionally with this mpy-cross binary.",
+    )(wrapper)
+    return click.option("--no-minify", is_flag=True, help="Send .py files as they are.")(wrapper)  # type: ignore[return-value]
+
+
+def human_size(size: float) -> str:
+    """``2048`` → ``"2.0 KiB"``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def optional_device_option(func: F) -> F:

@@ -11,19 +11,10 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
-from belay_core.commands.common import device_option, reporting, timeout_value
+from belay_core.commands.common import device_option, human_size, reporting, timeout_value
 
 if TYPE_CHECKING:
     from belay_core.device import Device
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 @click.group("fs")
@@ -117,7 +108,7 @@ def tree(ctx: click.Context, path: str) -> None:
         if entry.is_dir:
             nodes[entry.path] = parent.add(f"[bold blue]{escape(entry.name)}/[/]")
         else:
-            parent.add(f"{escape(entry.name)} [dim]({_human(entry.size)})[/]")
+            parent.add(f"{escape(entry.name)} [dim]({human_size(entry.size)})[/]")
     files = sum(not e.is_dir for e in entries)
     _console().print(root)
     click.echo(f"{sum(e.is_dir for e in entries)} directories, {files} files")
@@ -163,7 +154,7 @@ def _progress(total: int, verb: str) -> Iterator[Callable[[str, int, int], None]
 def _summary(verb: str, count: int, size: int, started: float) -> None:
     seconds = time.monotonic() - started
     plural = "" if count == 1 else "s"
-    click.echo(f"{verb} {count} file{plural}, {_human(size)} in {seconds:.2f} s", err=True)
+    click.echo(f"{verb} {count} file{plural}, {human_size(size)} in {seconds:.2f} s", err=True)
 
 
 @fs.command("get")
@@ -238,5 +229,5 @@ def df(ctx: click.Context) -> None:
     for name in ("size", "used", "free", "use%"):
         table.add_column(name, justify="right")
     percent = f"{100 * usage.used / usage.total:.0f}%" if usage.total else "-"
-    table.add_row(_human(usage.total), _human(usage.used), _human(usage.free), percent)
+    table.add_row(human_size(usage.total), human_size(usage.used), human_size(usage.free), percent)
     _console().print(table)

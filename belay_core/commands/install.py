@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -14,6 +14,7 @@ from belay_core.commands.common import (
     download_progress,
     err_console,
     reporting,
+    sync_options,
     sync_progress,
     timeout_value,
 )
@@ -46,16 +47,7 @@ def _python_file(ctx: click.Context, param: click.Parameter, value: Optional[Pat
     help="Run this file on the board after installing, streaming its output.",
 )
 @click.option("-f", "--follow", is_flag=True, help="After the reset, run /main.py and stream its output.")
-@click.option("--no-minify", is_flag=True, help="Send .py files as they are.")
-@click.option(
-    "--mpy-cross",
-    "mpy_cross",
-    is_flag=False,
-    flag_value="auto",
-    default=None,
-    metavar="[BINARY]",
-    help="Compile .py to .mpy for the board (needs belay-mpy-cross).",
-)
+@sync_options
 def install(
     spec: str,
     timeout: Optional[float],
@@ -63,8 +55,7 @@ def install(
     main_file: Optional[Path],
     run_file: Optional[Path],
     follow: bool,
-    no_minify: bool,
-    mpy_cross: Optional[str],
+    sync_kwargs: dict[str, Any],
 ) -> None:
     """Install the project on the board exactly as belay.lock says.
 
@@ -101,10 +92,7 @@ def install(
             )
             staging = tempfile.TemporaryDirectory(prefix="belay-lib-")
             staged = stage(project, context, lock_file, groups, Path(staging.name))
-        options = {
-            "minify": not no_minify,
-            "mpy_cross": None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross),
-        }
+        options = sync_kwargs
         with staging, Device(spec, timeout=timeout_value(timeout)) as device:
             flat = device.implementation.platform == "microbit"
             with sync_progress(console, "/lib") as report:

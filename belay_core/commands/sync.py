@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
-from belay_core.commands.common import device_option, err_console, reporting, sync_progress, timeout_value
+from belay_core.commands.common import (
+    device_option,
+    err_console,
+    reporting,
+    sync_options,
+    sync_progress,
+    timeout_value,
+)
 
 
 @click.command("sync")
@@ -17,16 +24,7 @@ from belay_core.commands.common import device_option, err_console, reporting, sy
 @click.option("--keep", multiple=True, metavar="PATH", help="Board path (relative to --dst) never removed; repeatable.")
 @click.option("--ignore", multiple=True, metavar="PATTERN", help="gitignore-style pattern to skip; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
-@click.option("--no-minify", is_flag=True, help="Send .py files as they are.")
-@click.option(
-    "--mpy-cross",
-    "mpy_cross",
-    is_flag=False,
-    flag_value="auto",
-    default=None,
-    metavar="[BINARY]",
-    help="Compile .py to .mpy for the board (needs belay-mpy-cross); optionally with this mpy-cross binary.",
-)
+@sync_options
 def sync(
     spec: str,
     timeout: Optional[float],
@@ -35,8 +33,7 @@ def sync(
     keep: tuple[str, ...],
     ignore: tuple[str, ...],
     dry_run: bool,
-    no_minify: bool,
-    mpy_cross: Optional[str],
+    sync_kwargs: dict[str, Any],
 ) -> None:
     """Sync FOLDER to the board, sending only files whose hash differs.
 
@@ -57,8 +54,7 @@ def sync(
             dst=dst,
             keep=list(keep) if keep else None,
             ignore=list(ignore),
-            minify=not no_minify,
-            mpy_cross=None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross),
+            **sync_kwargs,
             dry_run=dry_run,
             progress=progress,
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,19 +10,11 @@ import pytest
 
 from belay_core.downloaders import DownloadContext
 from belay_core.plugins import reset_plugins
-from belay_core.testing import HttpServer
+from belay_core.testing import HttpServer, import_beside
 
 
 def _load_helpers() -> Any:
-    """Import ``fake_hosts.py`` beside this file as ``belay_github_fake_hosts`` (for ``--import-mode=importlib``)."""
-    name = "belay_github_fake_hosts"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fake_hosts.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_beside(__file__, "fake_hosts.py", "belay_github_fake_hosts")
 
 
 fake_hosts = _load_helpers()

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from belay_core.testing import import_beside
+
 
 def _load_server_module() -> Any:
-    """Import ``telnet_server.py`` beside this file (tests run with ``--import-mode=importlib``)."""
-    name = "belay_telnet_tests_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("telnet_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_beside(__file__, "telnet_server.py", "belay_telnet_tests_server")
 
 
 TelnetBoardServer = _load_server_module().TelnetBoardServer

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from belay_core.testing import import_beside
+
 PASSWORD = "s3cret"
 
 
-def _load_server_module():
-    # Tests run with --import-mode=importlib: this folder is not on sys.path, so load the helper by path.
-    name = "belay_webrepl_tests_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("webrepl_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+def _load_server_module() -> Any:
+    return import_beside(__file__, "webrepl_server.py", "belay_webrepl_tests_server")
 
 
 webrepl_server = _load_server_module()
