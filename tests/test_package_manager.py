@@ -273,3 +273,10 @@ def test_corrupt_lock_is_reported(project: Path):
     (project / "belay.lock").write_text("version = 1\n[[package]]\nname = 3\n")
     result = CliRunner().invoke(cli, ["install", "-d", "emu:unix"])
     assert result.exit_code == 2 and "not a valid lock file" in result.output
+
+
+def test_install_on_a_flat_filesystem_says_why_it_cannot(project: Path):
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    result = CliRunner().invoke(cli, ["install", "-d", "emu:microbit"])
+    assert result.exit_code == 2
+    assert "filesystem is flat" in result.output and "/lib" in result.output

@@ -71,6 +71,7 @@ def install(
       belay install -d /dev/ttyUSB0 --with dev --main main.py --follow
     """
     from belay_core.device import Device
+    from belay_core.errors import FeatureUnavailableError
     from belay_core.packages import Project, ensure_locked, materialize, stage
     from belay_core.sync import sync_owned
 
@@ -95,13 +96,19 @@ def install(
         options = sync_kwargs
         with staging, Device(spec, timeout=timeout_value(timeout)) as device:
             flat = device.implementation.platform == "microbit"
+            name = project.config.name
+            package_folder = project.root / name if name else None
+            if flat and (staged or (package_folder is not None and package_folder.is_dir())):
+                raise FeatureUnavailableError(
+                    f"{spec}: the board's filesystem is flat (no folders), so it cannot hold /lib or a package "
+                    "folder; copy single files with belay fs put or belay sync"
+                )
             with sync_progress(console, "/lib") as report:
                 if staged or not flat:
                     plan = sync_owned(device, staging.name, "/lib", LIB_MANIFEST, progress=report, **options)
                     console.print(f"/lib: {_summary(plan)} ({', '.join(groups)})")
-            name = project.config.name
-            if name:
-                folder = project.root / name
+            if name and package_folder is not None:
+                folder = package_folder
                 if folder.is_dir():
                     with sync_progress(console, f"/{name}") as report:
                         plan = device.sync(
