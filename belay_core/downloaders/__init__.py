@@ -20,6 +20,7 @@ Write a downloader by subclassing `Downloader` and registering it::
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -112,6 +113,25 @@ def safe_relative(path: str, what: str = "path") -> str:
     return "/".join(part for part in parts if part != ".")
 
 
+_RAW_FETCHES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("belay_raw_fetches", default=())
+"""Sources being fetched through `DownloadContext.fetch_file` for their raw bytes."""
+
+
+def raw_file_requested(uri: str) -> bool:
+    """Whether ``uri`` is being fetched for its raw bytes, through `DownloadContext.fetch_file`.
+
+    A downloader that installs ``package.json`` sources as manifests must check this first and, when
+    True, write the file itself: the manifest install is asking for the manifest's (or a data file's)
+    bytes, and installing it again would never end.
+
+    Examples
+    --------
+    >>> if name.endswith(".json") and not raw_file_requested(uri):
+    ...     return install_manifest(self.context, uri, dst, pin)
+    """
+    return uri in _RAW_FETCHES.get()
+
+
 @define
 class DownloadContext:
     """What downloaders share during one resolve or install.
@@ -202,15 +222,21 @@ class DownloadContext:
     def fetch_file(self, uri: str, pin: Optional[str] = None) -> bytes:
         """The bytes of a single-file source, through whichever downloader handles it.
 
-        Package manifests use this for their ``urls`` (which may be ``github:`` shorthands).
+        Package manifests use this for their ``urls`` (which may be ``github:`` shorthands). While it
+        runs, `raw_file_requested` is True for ``uri``, so a downloader that installs ``.json`` sources
+        as manifests writes the file itself instead.
         """
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="belay-") as tmp:
-            fetched = self.download(uri, Path(tmp), pin)
-            if len(fetched.files) != 1:
-                raise DownloadError(f"{uri}: expected a single file, got {len(fetched.files)}")
-            return (Path(tmp) / fetched.files[0]).read_bytes()
+        token = _RAW_FETCHES.set((*_RAW_FETCHES.get(), uri))
+        try:
+            with tempfile.TemporaryDirectory(prefix="belay-") as tmp:
+                fetched = self.download(uri, Path(tmp), pin)
+                if len(fetched.files) != 1:
+                    raise DownloadError(f"{uri}: expected a single file, got {len(fetched.files)}")
+                return (Path(tmp) / fetched.files[0]).read_bytes()
+        finally:
+            _RAW_FETCHES.reset(token)
 
     def get(self, url: str, *, immutable: bool = False, headers: Optional[dict[str, str]] = None) -> bytes:
         """GET ``url`` with retries and progress; ``immutable`` content is served from and kept in the cache."""
@@ -250,5 +276,6 @@ __all__ = [
     "Fetched",
     "IntegrityError",
     "NotFoundError",
+    "raw_file_requested",
     "safe_relative",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
-from belay_core.downloaders import Downloader, DownloadError, Fetched, safe_relative
+from belay_core.downloaders import Downloader, DownloadError, Fetched, raw_file_requested, safe_relative
 
 
 def url_file_name(url: str) -> str:
@@ -31,11 +31,10 @@ class HttpDownloader(Downloader):
                 f"{uri}: the URL names no file; give the URL of a file (https://host/path/module.py) "
                 "or of a package.json"
             )
-        if name.endswith(".json"):
-            from belay_core.downloaders.index import install_manifest, raw_file_requested
+        if name.endswith(".json") and not raw_file_requested(uri):
+            from belay_core.downloaders.index import install_manifest
 
-            if not raw_file_requested(uri):
-                return install_manifest(self.context, uri, dst, pin)
+            return install_manifest(self.context, uri, dst, pin)
         name = safe_relative(name, "file name")
         (dst / name).write_bytes(self.context.get(uri))
         return Fetched(files=[name], single_file=True)

@@ -12,7 +12,6 @@ A manifest is ``{"v": 1, "version": ..., "hashes": [[path, short_hash]], "urls":
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import hashlib
 import json
@@ -33,6 +32,7 @@ from belay_core.downloaders import (
     Fetched,
     IntegrityError,
     NotFoundError,
+    raw_file_requested,
     safe_relative,
 )
 
@@ -44,9 +44,6 @@ _VERSION = re.compile(r"^[A-Za-z0-9_.+-]+$")
 _SHORT_HASH = re.compile(r"^[0-9a-fA-F]{2,64}$")
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two characters at least: not a drive letter
 _HTTP = ("http://", "https://")
-
-# Sources being fetched through `DownloadContext.fetch_file` for their raw bytes (see `raw_file_requested`).
-_RAW_FETCHES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("belay_raw_fetches", default=())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -211,21 +208,6 @@ def join_url(base: str, relative: str) -> str:
     return f"{scheme}{colon}{joined}" + (f"@{ref}" if ref else "")
 
 
-def raw_file_requested(uri: str) -> bool:
-    """Whether a manifest install is fetching ``uri`` for its raw bytes, through `DownloadContext.fetch_file`.
-
-    A downloader that installs ``package.json`` sources as manifests must check this first and, when
-    True, write the file itself: the manifest install is asking for the manifest's (or a data file's)
-    bytes, and installing it again would never end.
-
-    Examples
-    --------
-    >>> if name.endswith(".json") and not raw_file_requested(uri):
-    ...     return install_manifest(self.context, uri, dst, pin)
-    """
-    return uri in _RAW_FETCHES.get()
-
-
 def _file_name(uri: str) -> str:
     """The last path component of a URL or shorthand, without query or ref."""
     path = urlsplit(uri).path if _is_http(uri) else split_ref(uri)[0]
@@ -367,11 +349,7 @@ class _Install:
         """
         if self._plain_http(uri):
             return self.context.get(uri)
-        token = _RAW_FETCHES.set((*_RAW_FETCHES.get(), uri))
-        try:
-            return self.context.fetch_file(uri)
-        finally:
-            _RAW_FETCHES.reset(token)
+        return self.context.fetch_file(uri)
 
     def _plain_http(self, uri: str) -> bool:
         if not _is_http(uri):
@@ -530,7 +508,7 @@ def install_manifest(
     if raw_file_requested(uri):
         raise DownloadError(
             f"{uri}: its downloader installs it as a package manifest when only its bytes are asked for "
-            "(a downloader must check belay_core.downloaders.index.raw_file_requested)"
+            "(a downloader must check belay_core.downloaders.raw_file_requested)"
         )
     install = _Install(context, dst, parse_pin(pin))
     install.manifest(uri, parent=None, data=data)

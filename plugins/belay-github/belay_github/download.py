@@ -31,7 +31,15 @@ from urllib.parse import quote, unquote
 from attrs import define
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from belay_core.downloaders import DownloadContext, Downloader, DownloadError, Fetched, NotFoundError, safe_relative
+from belay_core.downloaders import (
+    DownloadContext,
+    Downloader,
+    DownloadError,
+    Fetched,
+    NotFoundError,
+    raw_file_requested,
+    safe_relative,
+)
 
 SKIPPED = frozenset({"__pycache__"})
 """Names of archive folders never unpacked, besides every file or folder whose name starts with a dot (``.git*``)."""
@@ -666,11 +674,8 @@ class GitHubDownloader(Downloader):
             sha = source.ref  # a full commit hash needs no resolving
         else:
             sha = host.resolve(source)
-        if source.is_file and source.path.lower().endswith(".json"):
-            from belay_core.downloaders.index import raw_file_requested
-
-            if not raw_file_requested(uri):
-                return self._manifest(host, source, sha, dst, index_pin or None)
+        if source.is_file and source.path.lower().endswith(".json") and not raw_file_requested(uri):
+            return self._manifest(host, source, sha, dst, index_pin or None)
         if source.is_file:
             (dst / PurePosixPath(source.path).name).write_bytes(self._get_file(host, source, sha))
             return Fetched(files=[PurePosixPath(source.path).name], resolved=sha, single_file=True)
