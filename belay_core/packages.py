@@ -19,7 +19,17 @@ from attrs import define, field
 
 from belay_core.downloaders import DownloadContext, DownloadError, DownloadProgress, Fetched, IntegrityError
 from belay_core.errors import BelayError
-from belay_core.lock import LOCK_NAME, LockedPackage, LockedSource, LockError, LockFile, compare, read_lock, sha256
+from belay_core.lock import (
+    LOCK_NAME,
+    LockedPackage,
+    LockedSource,
+    LockError,
+    LockFile,
+    compare,
+    read_lock,
+    sha256,
+    source_key,
+)
 from belay_core.lock import write_lock as _write_lock
 from belay_core.project import BelayConfig, DependencySource, find_pyproject, load_config
 
@@ -221,11 +231,7 @@ def lock(
         for name, sources in group.dependencies.items():
             old = previous.get(group_name, name) if previous is not None else None
             fresh = refresh is True or (not isinstance(refresh, bool) and name in refresh)
-            if (
-                old is not None
-                and not fresh
-                and [s.key() for s in old.source] == [(s.uri, s.develop, s.rename_to_init) for s in sources]
-            ):
+            if old is not None and not fresh and [s.key() for s in old.source] == [source_key(s) for s in sources]:
                 packages.append(old)
                 continue
             content = download_package(context, group_name, name, list(sources))
@@ -390,6 +396,35 @@ def stage(
     return sorted(staged)
 
 
+def relock(
+    project: Project,
+    context: DownloadContext,
+    refresh: Union[bool, Collection[str]] = False,
+    report: Optional[Report] = None,
+) -> LockFile:
+    """`lock`, write ``belay.lock``, and bring every group's folder in line with it."""
+    new, contents = lock(project, context, refresh, report)
+    project.write_lock(new)
+    materialize(project, context, new, project.config.groups, contents)
+    return new
+
+
+def prepare_lib(
+    project: Project, context: DownloadContext, groups: Iterable[str], dst: Path, report: Optional[Report] = None
+) -> list[str]:
+    """What a board's ``/lib`` gets, staged in ``dst``: locked (a lock is made when missing), checked, copied.
+
+    Returns
+    -------
+    list[str]
+        The files staged, as `stage` returns them.
+    """
+    groups = list(groups)
+    lock_file, contents = ensure_locked(project, context, report=report)
+    materialize(project, context, lock_file, groups, contents, report=report)
+    return stage(project, context, lock_file, groups, dst)
+
+
 def clean(project: Project) -> list[str]:
     """Remove downloaded dependencies the configuration no longer names; prune the lock to match.
 
@@ -431,5 +466,7 @@ __all__ = [
     "ensure_locked",
     "lock",
     "materialize",
+    "prepare_lib",
+    "relock",
     "stage",
 ]

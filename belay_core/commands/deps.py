@@ -125,16 +125,14 @@ def update(packages: tuple[str, ...]) -> None:
       belay update
       belay update aiohttp ssd1306
     """
-    from belay_core.packages import Project, lock, materialize
+    from belay_core.packages import Project, relock
 
     console = err_console()
     with reporting():
         project = Project.load()
         before = project.read_lock()
         with download_progress(console) as progress, project.context(progress) as context:
-            new_lock, contents = lock(project, context, refresh=set(packages) if packages else True)
-            project.write_lock(new_lock)
-            materialize(project, context, new_lock, project.config.groups, contents)
+            new_lock = relock(project, context, refresh=set(packages) if packages else True)
         changed = 0
         for package in new_lock.package:
             old = before.get(package.group, package.name) if before is not None else None
@@ -158,7 +156,7 @@ def lock_(check: bool) -> None:
     from rich.markup import escape
 
     from belay_core.lock import compare
-    from belay_core.packages import Project, lock, materialize
+    from belay_core.packages import Project, relock
 
     console = err_console()
     with reporting():
@@ -173,9 +171,7 @@ def lock_(check: bool) -> None:
             console.print("belay.lock matches pyproject.toml")
             return
         with download_progress(console) as progress, project.context(progress) as context:
-            new_lock, contents = lock(project, context, report=lambda line: console.print(f"  {line}", markup=False))
-            project.write_lock(new_lock)
-            materialize(project, context, new_lock, project.config.groups, contents)
+            new_lock = relock(project, context, report=lambda line: console.print(f"  {line}", markup=False))
     console.print(f"belay.lock written ({len(new_lock.package)} packages)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
@@ -18,6 +18,9 @@ from belay_core.commands.common import (
     sync_progress,
     timeout_value,
 )
+
+if TYPE_CHECKING:
+    from belay_core.sync import SyncPlan
 
 LIB_MANIFEST = ".belay-lib"
 """Board file in ``/lib`` listing what ``belay install`` put there (only those are ever removed)."""
@@ -72,7 +75,7 @@ def install(
     """
     from belay_core.device import Device
     from belay_core.errors import FeatureUnavailableError
-    from belay_core.packages import Project, ensure_locked, materialize, stage
+    from belay_core.packages import Project, prepare_lib
     from belay_core.sync import sync_owned
 
     console = err_console()
@@ -80,20 +83,14 @@ def install(
         project = Project.load()
         groups = project.select_groups(with_groups)
         with download_progress(console) as progress, project.context(progress) as context:
-            lock_file, contents = ensure_locked(
-                project, context, report=lambda line: console.print(f"  {line}", markup=False)
-            )
-            materialize(
+            staging = tempfile.TemporaryDirectory(prefix="belay-lib-")
+            staged = prepare_lib(
                 project,
                 context,
-                lock_file,
                 groups,
-                contents,
+                Path(staging.name),
                 report=lambda line: console.print(f"  {line}", markup=False),
             )
-            staging = tempfile.TemporaryDirectory(prefix="belay-lib-")
-            staged = stage(project, context, lock_file, groups, Path(staging.name))
-        options = sync_kwargs
         with staging, Device(spec, timeout=timeout_value(timeout)) as device:
             flat = device.implementation.platform == "microbit"
             name = project.config.name
@@ -105,14 +102,19 @@ def install(
                 )
             with sync_progress(console, "/lib") as report:
                 if staged or not flat:
-                    plan = sync_owned(device, staging.name, "/lib", LIB_MANIFEST, progress=report, **options)
+                    plan = sync_owned(device, staging.name, "/lib", LIB_MANIFEST, progress=report, **sync_kwargs)
                     console.print(f"/lib: {_summary(plan)} ({', '.join(groups)})")
             if name and package_folder is not None:
                 folder = package_folder
                 if folder.is_dir():
                     with sync_progress(console, f"/{name}") as report:
                         plan = device.sync(
-                            folder, dst=f"/{name}", keep=[], ignore=project.config.ignore, progress=report, **options
+                            folder,
+                            dst=f"/{name}",
+                            keep=[],
+                            ignore=project.config.ignore,
+                            progress=report,
+                            **sync_kwargs,
                         )
                     console.print(f"/{name}: {_summary(plan)}")
                 else:
@@ -133,8 +135,5 @@ def install(
     sys.stdout.flush()
 
 
-def _summary(plan: object) -> str:
-    upload = len(getattr(plan, "upload", []))
-    unchanged = len(getattr(plan, "unchanged", []))
-    delete = len(getattr(plan, "delete", []))
-    return f"{upload} uploaded, {unchanged} unchanged, {delete} deleted"
+def _summary(plan: SyncPlan) -> str:
+    return f"{len(plan.upload)} uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} deleted"

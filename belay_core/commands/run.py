@@ -56,7 +56,7 @@ def run(
 
 
 def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
-    from belay_core.packages import Project, ensure_locked, materialize, stage
+    from belay_core.packages import Project, prepare_lib
 
     console = err_console()
     executable = shutil.which(command[0])
@@ -66,9 +66,7 @@ def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
         project = Project.load()
         groups = project.select_groups(with_groups)
         with download_progress(console) as progress, project.context(progress) as context:
-            lock_file, contents = ensure_locked(project, context)
-            materialize(project, context, lock_file, groups, contents)
-            stage(project, context, lock_file, groups, Path(lib))
+            prepare_lib(project, context, groups, Path(lib))
         env = dict(os.environ)
         env["MICROPYPATH"] = os.pathsep.join([".frozen", str(project.root), lib])
         try:
