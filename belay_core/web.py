@@ -169,8 +169,6 @@ class HttpClient:
             request = self.client.build_request("GET", url, headers=headers)
         except httpx.InvalidURL as exc:
             raise DownloadError(f"{url!r} is not a valid URL: {exc}") from None
-        except httpx.UnsupportedProtocol:
-            raise DownloadError(f"{url!r} is not an http(s) URL") from None
         try:
             response = self.client.send(request, stream=True)
         except httpx.UnsupportedProtocol:
