@@ -220,3 +220,121 @@ def test_sigkill_of_relay_ends_child(board_io, processes):
     io.proc.kill()
     io.proc.wait(5)
     assert processes.gone_within(children, 2)
+
+
+def test_ctrl_c_at_the_end_of_short_commands_never_kills_the_port(board_io):
+    # Each \x03 lands while "1" runs or just after: the port must show a prompt, never a soft reboot.
+    io = board_io("unix")
+    io.read_until(BANNER_END)
+    for _ in range(600):
+        io.write(b"1\r\x03")
+        io.read_until(b"1\r\n")
+        io.read_until(b">>> ")
+    io.write(b"\x04")
+    rest = io.read_until(b"MPY: soft reboot\r\n")
+    assert b"soft reboot" not in rest[: -len(b"MPY: soft reboot\r\n")]
+
+
+def _handler_toggler(tmp_path):
+    """A CPython process flipping its SIGINT handler on and off as fast as it can."""
+    script = tmp_path / "toggle.py"
+    script.write_text(
+        "import signal, sys\n"
+        "count = 0\n"
+        "def handler(signum, frame):\n"
+        "    global count\n"
+        "    count += 1\n"
+        "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+        "while sys.stdin.readable():\n"
+        "    signal.signal(signal.SIGINT, handler)\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+    )
+    return script
+
+
+def test_interrupt_if_running_never_meets_the_default_action(tmp_path):
+    # A handler switched on and off all the time: reading the mask, then kill(), would land on
+    # SIG_DFL sooner or later and kill the process; the stopped re-check never does.
+    import subprocess
+    import sys
+
+    from belay_emulator.boards.unix import interrupt_if_running
+
+    proc = subprocess.Popen(
+        [sys.executable, "-W", "ignore", str(_handler_toggler(tmp_path))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        sent = sum(interrupt_if_running(proc.pid) for _ in range(400))
+        time.sleep(0.05)
+        assert proc.poll() is None, f"killed by signal {-proc.returncode}"
+        assert sent > 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_interrupt_if_running_leaves_idle_processes_alone(tmp_path):
+    import subprocess
+    import sys
+
+    from belay_emulator.boards.unix import interrupt_if_running
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(0.3)
+        assert not interrupt_if_running(proc.pid)
+        time.sleep(0.05)
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not interrupt_if_running(proc.pid)
+
+
+def _relay():
+    from pathlib import Path
+
+    from belay_emulator.boards.unix import UnixRelay
+
+    return UnixRelay(site_dir="", root=Path())
+
+
+def test_relay_counts_a_child_up_at_its_banner():
+    from belay_emulator.boards.unix import FRIENDLY, RAW
+
+    relay = _relay()
+    relay.watch(b"Traceback ...\n")
+    assert not relay.up
+    relay.watch(b'MicroPython 1.x; linux\nType "help()" for more ')
+    assert not relay.up
+    relay.watch(b"information.\n>>> ")  # the banner split across two reads
+    assert relay.up and relay.mode == FRIENDLY
+    relay.watch(b"\nraw REPL; CTRL-B to exit\n>")
+    assert relay.mode == RAW
+
+
+def test_relay_after_a_reboot_waits_for_the_new_childs_banner():
+    from belay_emulator.boards.unix import RAW, SOFT_REBOOT
+
+    relay = _relay()
+    relay.watch(b'Type "help()" for more information.\n>>> ')
+    relay.up, relay.rebooting = False, True  # what the relay does when a child ends
+    relay.watch(b'Type "help()" for more information.\n>>> ')  # the old child's output, read late
+    assert not relay.up
+    relay.watch(SOFT_REBOOT[:5])
+    relay.watch(SOFT_REBOOT[5:] + b"raw REPL; CTRL-B")
+    assert not relay.up and not relay.rebooting
+    relay.watch(b" to exit\n>")
+    assert relay.up and relay.mode == RAW
+    relay.up, relay.rebooting = False, True
+    relay.watch(b"OK")  # a marker already seen is not counted again
+    assert not relay.up and relay.rebooting

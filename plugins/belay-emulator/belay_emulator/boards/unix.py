@@ -22,16 +22,23 @@ Ctrl-C
     was tried and is not safe: the port switches the terminal mode and its handler at different moments,
     and a ``\x03`` sent just after a short command killed the process within a few tries. So the relay
     asks the kernel instead: for each ``\x03`` from the host it reads the child's caught-signal mask
-    (``SigCgt`` in ``/proc/PID/status``). If ``SIGINT`` is caught, code is running (counted only once
-    the child has reported, on a pipe of its own, that CPython's start-up handler, which shows the same
-    way, is gone): the relay sends ``SIGINT`` and drops the byte, as a board's UART consumes its
-    interrupt character. Otherwise the byte is forwarded, as at an idle prompt; and if the child then
-    starts running code before reading that byte (the host sent code and ``\x03`` back to back), the
-    relay notices through the pipe's unread count and sends ``SIGINT`` then. A race is left: code that
-    ends within the tens of microseconds between the mask check and ``kill()`` leaves the port without
-    its handler, and the process dies (about 1 in 300 when a ``\x03`` is aimed at the end of a command
-    lasting microseconds; never seen when interrupting code that runs for milliseconds). Such a death is
-    shown and handled as a soft reset, in the same mode.
+    (``SigCgt`` in ``/proc/PID/status``). If ``SIGINT`` is caught, code is running: the relay sends
+    ``SIGINT`` and drops the byte, as a board's UART consumes its interrupt character. Otherwise the
+    byte is forwarded, as at an idle prompt; and if the child then starts running code before reading
+    that byte (the host sent code and ``\x03`` back to back), the relay notices through the pipe's
+    unread count and sends ``SIGINT`` then. Two rules keep the signal from killing the port:
+
+    - No signal until the port's REPL is up: the relay counts a child as up once its banner (friendly
+      or raw) has come through after the soft-reboot line. Before that CPython's start-up handler or
+      the start-up script (below) shows as "caught"; a ``\x03`` then waits in the pipe, as bytes wait
+      in a board's UART buffer while it boots.
+    - The mask is read again with the child stopped (``SIGSTOP``, then ``SIGINT``, then ``SIGCONT``):
+      code that ends just after the first reading would otherwise leave the port without its handler
+      when the signal lands, and the default action would kill it (this happened about 1 in 250 when a
+      ``\x03`` was aimed at the end of a command lasting microseconds). A stopped process cannot change
+      its handlers, and a signal sent to it is delivered before it runs another instruction.
+
+    A death is still shown and handled as a soft reset, in the same mode.
 
 Filesystem
     Before the REPL, a start-up script (run with ``-i -c``, printing nothing) remounts a ``VfsPosix`` of
@@ -77,6 +84,11 @@ _FRIENDLY_BANNER = b'Type "help()" for more information.'
 _LONE_LF = re.compile(rb"(?<!\r)\n")
 _INTERRUPT_WATCH = 1.0
 r"""Seconds a forwarded ``\x03`` is watched for the child starting code before reading it."""
+_STOP_WAIT = 1.0
+"""Seconds to wait for a child to show as stopped after ``SIGSTOP``."""
+_MARKERS = (SOFT_REBOOT, _RAW_BANNER, _FRIENDLY_BANNER)
+_CARRY = max(len(marker) for marker in _MARKERS) - 1
+"""Bytes of output kept from one read to the next, so a marker split across reads is still seen."""
 
 _BOOT = """\
 import os, sys
@@ -200,13 +212,62 @@ def sigint_caught(pid: int) -> bool:
     return False
 
 
+def _stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped, or gone (then nothing can run in it either)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in (b"T", b"t", b"Z", b"X")
+
+
+def interrupt_if_running(pid: int) -> bool:
+    """Send ``SIGINT`` to process ``pid`` if, frozen with ``SIGSTOP``, it has a SIGINT handler.
+
+    Parameters
+    ----------
+    pid
+        A live child process in a session of its own.
+
+    Returns
+    -------
+    bool
+        Whether ``SIGINT`` was sent (then it reaches the handler, never the default action).
+    """
+    if not sigint_caught(pid):
+        return False
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except OSError:
+        return False
+    try:
+        deadline = time.monotonic() + _STOP_WAIT
+        while not _stopped(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0001)
+        if not sigint_caught(pid):
+            return False
+        os.kill(pid, signal.SIGINT)
+        return True
+    except OSError:
+        return False
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except OSError:
+            pass
+
+
 @define
 class UnixRelay:
     r"""Relay between this process's stdin/stdout and successive unix-port processes.
 
     Threads: the main thread starts, waits for and restarts children (so ``PR_SET_PDEATHSIG`` in the
     child follows this process's life), one thread copies host bytes to the child (handling
-    ``\x03``), one copies the child's output to the host. Events reach the main thread on a queue.
+    ``\x03``), one copies the child's output to the host (and notices when a child's REPL is up).
+    Events reach the main thread on a queue.
     """
 
     site_dir: str
@@ -216,8 +277,9 @@ class UnixRelay:
     lock: threading.Lock = field(factory=threading.Lock)
     child: Optional[subprocess.Popen] = None
     written: int = 0
-    ready: bool = False
-    ready_r: int = -1
+    up: bool = False
+    rebooting: bool = False
+    carry: bytes = b""
     in_r: int = -1
     in_w: int = -1
     out_r: int = -1
@@ -247,7 +309,10 @@ class UnixRelay:
                 code = proc.returncode
                 if code in (EXIT_BASE + FRIENDLY, EXIT_BASE + RAW):
                     self.mode = code - EXIT_BASE
-                # Any end of the port's process is a soft reset: the board keeps running.
+                # Any end of the port's process is a soft reset: the board keeps running. The next
+                # child is up once its banner follows this line in the output.
+                with self.lock:
+                    self.up, self.rebooting = False, True
                 _write_all(self.out_w, SOFT_REBOOT)
                 self._spawn()
         except _Shutdown:
@@ -258,25 +323,17 @@ class UnixRelay:
 
     def _spawn(self) -> None:
         boot = _BOOT.format(fs=str(self.root))
-        ready_r, ready_w = os.pipe()
-        os.set_blocking(ready_r, False)
-        argv = [sys.executable, "-I", "-S", str(CHILD), self.site_dir, str(self.mode), boot, str(ready_w)]
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=self.in_r,
-                stdout=self.out_w,
-                stderr=self.out_w,
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=(ready_w,),
-            )
-        finally:
-            os.close(ready_w)
+        argv = [sys.executable, "-I", "-S", str(CHILD), self.site_dir, str(self.mode), boot]
+        proc = subprocess.Popen(
+            argv,
+            stdin=self.in_r,
+            stdout=self.out_w,
+            stderr=self.out_w,
+            start_new_session=True,
+            close_fds=True,
+        )
         with self.lock:
-            if self.ready_r >= 0:
-                os.close(self.ready_r)
-            self.child, self.ready_r, self.ready = proc, ready_r, False
+            self.child = proc
         threading.Thread(target=self._wait, args=(proc,), name="board-waiter", daemon=True).start()
 
     def _wait(self, proc: subprocess.Popen) -> None:
@@ -339,22 +396,9 @@ class UnixRelay:
 
     def _signal_if_running(self, proc: subprocess.Popen) -> bool:
         with self.lock:
-            if proc is not self.child:
+            if proc is not self.child or not self.up:
                 return False
-            if not self.ready:
-                try:
-                    self.ready = os.read(self.ready_r, 1) == b"r"
-                except BlockingIOError:
-                    return False
-            if not self.ready:
-                return False
-        if proc.returncode is None and sigint_caught(proc.pid):
-            try:
-                os.kill(proc.pid, signal.SIGINT)
-            except OSError:
-                return False
-            return True
-        return False
+        return proc.returncode is None and interrupt_if_running(proc.pid)
 
     def _consumed(self) -> int:
         unread = struct.unpack("i", fcntl.ioctl(self.in_r, termios.FIONREAD, b"\0\0\0\0"))[0]
@@ -367,11 +411,35 @@ class UnixRelay:
                 data = os.read(self.out_r, 65536)
                 if not data:
                     break
-                if _RAW_BANNER in data:
-                    self.mode = RAW
-                elif _FRIENDLY_BANNER in data:
-                    self.mode = FRIENDLY
+                self.watch(data)
                 _write_all(1, to_crlf(data, after_cr))
                 after_cr = data[-1:] == b"\r"
         except OSError:
             self.events.put(("eof", None))
+
+    def watch(self, data: bytes) -> None:
+        r"""Follow the REPL mode and whether the current child is up, from the next piece of output.
+
+        Parameters
+        ----------
+        data
+            Output as read from the children's pipe (``\n`` line endings), relay lines included.
+        """
+        window, fresh = self.carry + data, len(self.carry)
+        self.carry = window[-_CARRY:]
+
+        def last(marker: bytes, start: int = 0) -> int:
+            return window.rfind(marker, max(start, fresh - len(marker) + 1))
+
+        raw, friendly = last(_RAW_BANNER), last(_FRIENDLY_BANNER)
+        if raw != friendly:
+            self.mode = RAW if raw > friendly else FRIENDLY
+        with self.lock:
+            if self.rebooting:
+                reboot = last(SOFT_REBOOT)
+                if reboot < 0:
+                    return
+                self.rebooting = False
+                raw, friendly = last(_RAW_BANNER, reboot), last(_FRIENDLY_BANNER, reboot)
+            if raw >= 0 or friendly >= 0:
+                self.up = True
