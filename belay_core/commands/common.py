@@ -14,6 +14,7 @@ from belay_core.errors import BelayError, DeviceError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
     from belay_core.downloaders import DownloadProgress
 
@@ -103,20 +104,33 @@ def reporting() -> Iterator[None]:
         sys.exit(2)
 
 
-@contextlib.contextmanager
-def download_progress(console: Console) -> Iterator[DownloadProgress]:
-    """A rich progress display for downloads; yields the callback for `belay_core.downloaders.DownloadContext`."""
+def bytes_progress(console: Console, description: str) -> Progress:
+    """A transient rich progress display of bytes moved, shown on a terminal only.
+
+    Parameters
+    ----------
+    console
+        Where it draws.
+    description
+        The text column's format, such as ``"{task.description}"``.
+    """
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    with Progress(
-        TextColumn("[bold]download[/] {task.description}"),
+    return Progress(
+        TextColumn(description),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
-    ) as bar:
+    )
+
+
+@contextlib.contextmanager
+def download_progress(console: Console) -> Iterator[DownloadProgress]:
+    """A rich progress display for downloads; yields the callback for `belay_core.downloaders.DownloadContext`."""
+    with bytes_progress(console, "[bold]download[/] {task.description}") as bar:
         tasks: dict[str, Any] = {}
 
         def progress(label: str, done: int, total: Optional[int]) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
-from belay_core.commands.common import device_option, human_size, reporting, timeout_value
+from belay_core.commands.common import bytes_progress, device_option, human_size, reporting, timeout_value
 
 if TYPE_CHECKING:
     from belay_core.device import Device
@@ -128,19 +128,9 @@ def cat(ctx: click.Context, path: str) -> None:
 def _progress(total: int, verb: str) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar over ``total`` bytes (shown on a terminal only), fed by ``progress(path, done, size)``."""
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    console = Console(stderr=True)
     seen: dict[str, int] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
+    with bytes_progress(Console(stderr=True), "{task.description}") as bar:
         task = bar.add_task(verb, total=total or None)
 
         def progress(path: str, done: int, size: int) -> None:
