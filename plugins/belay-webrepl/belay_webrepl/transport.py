@@ -27,7 +27,7 @@ import socket
 import struct
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import unquote, urlsplit
 
 import websocket
@@ -201,22 +201,39 @@ class WebreplTransport(Transport):
 
     def _wait_text(self, marker: bytes, deadline: float, other: Optional[bytes] = None) -> bytes:
         """Consume text through ``marker`` (or ``other``) and return which one came."""
+
+        def came() -> Optional[bytes]:
+            return next((wanted for wanted in (marker, other) if wanted is not None and wanted in self._text), None)
+
         with self._cond:
-            while True:
-                for wanted in (marker, other):
-                    if wanted is not None and wanted in self._text:
-                        end = self._text.index(wanted) + len(wanted)
-                        del self._text[:end]
-                        return wanted
-                if self._lost is not None:
-                    raise ConnectionLost(self._lost)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = bytes(self._text[-100:])
-                    raise DeviceTimeoutError(
-                        f"{self.address} did not answer like a WebREPL (waiting for {marker!r}, received {seen!r})"
-                    )
-                self._cond.wait(left)
+            if not self._wait_for(lambda: came() is not None, deadline):
+                seen = bytes(self._text[-100:])
+                raise DeviceTimeoutError(
+                    f"{self.address} did not answer like a WebREPL (waiting for {marker!r}, received {seen!r})"
+                )
+            wanted = came()
+            assert wanted is not None
+            del self._text[: self._text.index(wanted) + len(wanted)]
+            return wanted
+
+    def _wait_for(self, ready: Callable[[], bool], deadline: Optional[float]) -> bool:
+        """Wait, holding ``self._cond``, until ``ready()``; ``False`` when ``deadline`` passes first.
+
+        Raises
+        ------
+        ConnectionLost
+            When the connection ended or was closed before ``ready()``.
+        """
+        while not ready():
+            if self._lost is not None:
+                raise ConnectionLost(self._lost)
+            if self._ws is None:
+                raise ConnectionLost(f"the WebREPL connection to {self.address} is closed")
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._cond.wait(left)
+        return True
 
     def _receive(self, ws: websocket.WebSocket) -> None:
         """Reader thread: sort incoming frames into the text and binary buffers until the socket ends."""
@@ -248,15 +265,8 @@ class WebreplTransport(Transport):
     def read(self, size: int, timeout: Optional[float]) -> bytes:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while not self._text:
-                if self._lost is not None:
-                    raise ConnectionLost(self._lost)
-                if self._ws is None:
-                    raise ConnectionLost(f"the WebREPL connection to {self.address} is closed")
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return b""
-                self._cond.wait(left)
+            if not self._wait_for(lambda: bool(self._text), deadline):
+                return b""
             data = bytes(self._text[:size])
             del self._text[:size]
             return data
@@ -398,15 +408,8 @@ class WebreplTransport(Transport):
     def _read_binary(self, size: int, timeout: Optional[float]) -> bytes:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while len(self._binary) < size:
-                if self._lost is not None:
-                    raise ConnectionLost(self._lost)
-                if self._ws is None:
-                    raise ConnectionLost(f"the WebREPL connection to {self.address} is closed")
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise DeviceTimeoutError(f"{self.address} did not answer a WebREPL file request in {timeout:g} s")
-                self._cond.wait(left)
+            if not self._wait_for(lambda: len(self._binary) >= size, deadline):
+                raise DeviceTimeoutError(f"{self.address} did not answer a WebREPL file request in {timeout:g} s")
             data = bytes(self._binary[:size])
             del self._binary[:size]
             return data
