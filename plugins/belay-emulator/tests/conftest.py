@@ -37,41 +37,33 @@ class BoardIO:
 
     def read_until(self, marker: bytes, timeout: float = 10.0) -> bytes:
         """Return everything up to and including ``marker``; fail the test on timeout or EOF."""
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        while marker not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                pytest.fail(f"timeout waiting for {marker!r}; got {self.buffer[-300:]!r}")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    err = self.proc.stderr.read() if self.proc.stderr else b""
-                    pytest.fail(f"board exited waiting for {marker!r}; got {self.buffer[-300:]!r}; stderr {err!r}")
-                self.buffer += chunk
+        self._fill(lambda: marker in self.buffer, repr(marker), timeout)
         index = self.buffer.index(marker) + len(marker)
         out, self.buffer = self.buffer[:index], self.buffer[index:]
         return out
 
     def read_exactly(self, count: int, timeout: float = 10.0) -> bytes:
         """Return the next ``count`` bytes; fail the test on timeout or EOF."""
+        self._fill(lambda: len(self.buffer) >= count, f"{count} bytes", timeout)
+        out, self.buffer = self.buffer[:count], self.buffer[count:]
+        return out
+
+    def _fill(self, enough: Callable[[], bool], what: str, timeout: float) -> None:
+        """Read the board's output into the buffer until ``enough()``; fail the test on timeout or EOF."""
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
-        while len(self.buffer) < count:
+        while not enough():
             left = deadline - time.monotonic()
             if left <= 0:
-                pytest.fail(f"timeout waiting for {count} bytes; got {self.buffer[-300:]!r}")
+                pytest.fail(f"timeout waiting for {what}; got {self.buffer[-300:]!r}")
             ready, _, _ = select.select([fd], [], [], left)
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:
-                    pytest.fail(f"board exited waiting for {count} bytes; got {self.buffer[-300:]!r}")
+                    err = self.proc.stderr.read() if self.proc.stderr else b""
+                    pytest.fail(f"board exited waiting for {what}; got {self.buffer[-300:]!r}; stderr {err!r}")
                 self.buffer += chunk
-        out, self.buffer = self.buffer[:count], self.buffer[count:]
-        return out
 
     def enter_raw(self) -> None:
         self.write(b"\r\x03\x03\x01")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import select
 import struct
 import subprocess
@@ -28,33 +27,17 @@ def board(board_io):
     return io
 
 
-def read_exact(io, count: int, timeout: float = 10.0) -> bytes:
-    """Read exactly ``count`` bytes from the board (after what ``io`` already buffered)."""
-    fd = io.proc.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    while len(io.buffer) < count:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            pytest.fail(f"timeout reading {count} bytes; got {io.buffer!r}")
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            pytest.fail(f"board exited; got {io.buffer!r}")
-        io.buffer += chunk
-    data, io.buffer = io.buffer[:count], io.buffer[count:]
-    return data
-
-
 def raw_paste(io, code: bytes) -> tuple[bytes, bytes]:
     """Run ``code`` in raw-paste mode as pyboard.py does, never sending beyond the board's window."""
     io.write(b"\x05A\x01")
-    assert read_exact(io, 2) == b"R\x01"
-    window = struct.unpack("<H", read_exact(io, 2))[0]
+    assert io.read_exactly(2) == b"R\x01"
+    window = struct.unpack("<H", io.read_exactly(2))[0]
     assert window == 128
     remain = window
     sent = 0
     while sent < len(code):
         while remain == 0 or io.buffer or select.select([io.proc.stdout.fileno()], [], [], 0)[0]:
-            byte = read_exact(io, 1)
+            byte = io.read_exactly(1)
             assert byte == b"\x01", f"unexpected {byte!r} during raw-paste"
             remain += window
         chunk = code[sent : sent + remain]
@@ -63,7 +46,7 @@ def raw_paste(io, code: bytes) -> tuple[bytes, bytes]:
         remain -= len(chunk)
     io.write(b"\x04")
     while True:  # the board may still grant windows before it acknowledges the end
-        byte = read_exact(io, 1)
+        byte = io.read_exactly(1)
         if byte == b"\x04":
             break
         assert byte == b"\x01"
