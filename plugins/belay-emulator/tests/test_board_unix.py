@@ -244,10 +244,16 @@ def _handler_toggler(tmp_path):
         "def handler(signum, frame):\n"
         "    global count\n"
         "    count += 1\n"
+        # Python's own SIGINT handler raises KeyboardInterrupt: it must be gone before "ready".
+        "signal.signal(signal.SIGINT, handler)\n"
         "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+        # Before 3.10 a signal caught while SIG_DFL is the Python-level handler raises TypeError.
         "while sys.stdin.readable():\n"
-        "    signal.signal(signal.SIGINT, handler)\n"
-        "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "    try:\n"
+        "        signal.signal(signal.SIGINT, handler)\n"
+        "        signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "    except TypeError:\n"
+        "        pass\n"
     )
     return script
 
