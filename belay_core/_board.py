@@ -6,7 +6,8 @@ Every call's result travels in a frame the board prints last, after all user out
 
 ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value), ``P``
 (``id:type`` of an object kept on the board for a proxy) or ``S`` (a generator stopped). The host
-checks ``LENGTH`` against the payload, so nothing a program prints is mistaken for a frame. Plain
+checks ``LENGTH`` against the payload, so nothing a program prints is mistaken for a frame. The frame
+and its newline go out in one write, so a board thread printing meanwhile never lands inside it. Plain
 values are numbers, strings, bytes, booleans, ``None`` and containers of those; when proxies are
 asked for, containers stay on the board too, so changing them through a proxy changes the board's.
 """
@@ -20,7 +21,7 @@ __belay_g={}
 __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
 def __belay_f(k,s):
- print('\\x02%s%d:%s'%(k,len(s),s))
+ print('\\x02%s%d:%s\\n'%(k,len(s),s),end='')
 def __belay_r(v,p=0):
  t=type(v)
  if t in(__belay_S if p else __belay_L):__belay_f('R',repr(v))

@@ -72,9 +72,8 @@ class ResultFilter:
     def finish(self) -> Optional[tuple[str, str]]:
         """Return ``(kind, payload)`` of the frame the output ended with, if any; flush the rest."""
         held, self.held = self.held, b""
-        frame = _parse_frame(held) if held else None
-        if held and frame is None:
-            self._emit(held)
+        frame, after = _parse_frame(held) if held else (None, b"")
+        self._emit(held if frame is None else after)
         if self.stream is not None:
             rest = self.decoder.decode(b"", final=True) + ("\r" if self.tail_cr else "") + self.pending
             self.tail_cr = False
@@ -85,13 +84,26 @@ class ResultFilter:
         return frame
 
 
-def _parse_frame(held: bytes) -> Optional[tuple[str, str]]:
+def _parse_frame(held: bytes) -> tuple[Optional[tuple[str, str]], bytes]:
+    """Split ``held`` (from the mark on) into its frame and what a board thread printed after it.
+
+    A frame ends with a newline (which flushes line-buffered consoles). The board's helper prints
+    frame and newline in one write, so a thread's text comes after both; a frame printed in two
+    writes (file reads, to spare memory) may have the thread's text before its newline, which is
+    then taken to be the last one (the thread would have to print again in the moment between that
+    newline and the end of the call).
+    """
     text = held.decode("utf-8", errors="replace")[1:]
-    if text.endswith("\n"):  # print's newline flushes line-buffered consoles
-        text = text[:-2] if text.endswith("\r\n") else text[:-1]
     if not text or text[0] not in KINDS:
-        return None
-    length, sep, payload = text[1:].partition(":")
-    if sep and length.isdigit() and len(payload) == int(length):
-        return text[0], payload
-    return None
+        return None, b""
+    length, sep, rest = text[1:].partition(":")
+    if not sep or not length.isdigit() or len(rest) < int(length):
+        return None, b""
+    payload, after = rest[: int(length)], rest[int(length) :]
+    if after.startswith(("\r\n", "\n")):
+        after = after[after.index("\n") + 1 :]
+    else:
+        newline = after.rfind("\n")
+        if newline >= 0:
+            after = after[: newline - 1 if after[newline - 1 : newline] == "\r" else newline] + after[newline + 1 :]
+    return (text[0], payload), after.encode()

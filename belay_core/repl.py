@@ -12,10 +12,15 @@ How this engine saves round trips:
 - Once the firmware's answer is known it is remembered; classic raw-REPL code is written in one
   piece, as fast as the transport accepts it, with no fixed sleeps.
 - Device output is handed to a consumer as it arrives.
+
+A board thread prints whenever it likes, also between the protocol's markers. What it prints before
+the prompt, or in the error part of a call that raised nothing, reaches the consumer as output
+(`split_error`), so a printing thread never turns a good call into an error.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import time
 from typing import Callable, Optional
@@ -33,6 +38,54 @@ RECOVER_TIMEOUT = 3.0
 """Seconds the board gets to finish after Ctrl-C before the engine gives up on it."""
 
 OutputConsumer = Callable[[bytes], None]
+
+TRACEBACK = b"Traceback (most recent call last):"
+THREAD_TRACEBACK = b"Unhandled exception in thread started by "
+_EXCEPTION_LINE = re.compile(
+    rb"^[A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Interrupt|Exit|Iteration)(?:: [^\r\n]*)?\r?$", re.MULTILINE
+)
+"""A traceback-less exception line (MicroPython prints one when it had no memory for a traceback)."""
+
+
+def split_error(part: bytes) -> tuple[bytes, bytes]:
+    """Split the error part of a raw-REPL answer into what board threads printed and the traceback.
+
+    The call's own traceback starts at the first ``Traceback`` header that is not a thread's (a
+    thread's follows ``Unhandled exception in thread started by``); without one, at the first
+    exception line of a traceback-less error. Everything before it, or everything when the call
+    raised nothing, was printed by board threads.
+
+    Parameters
+    ----------
+    part
+        The bytes between the two ``\\x04`` of a raw-REPL answer.
+
+    Returns
+    -------
+    tuple of bytes
+        ``(thread_output, traceback)``; ``traceback`` is empty when the call raised nothing.
+
+    Examples
+    --------
+    >>> split_error(b"tick 1\\r\\nTraceback (most recent call last):\\r\\nValueError: x\\r\\n")
+    (b'tick 1\\r\\n', b'Traceback (most recent call last):\\r\\nValueError: x\\r\\n')
+    >>> split_error(b"tick 2\\r\\n")
+    (b'tick 2\\r\\n', b'')
+    """
+    start = 0
+    while True:
+        index = part.find(TRACEBACK, start)
+        if index < 0:
+            break
+        line_start = part.rfind(b"\n", 0, max(index - 1, 0)) + 1
+        if not part.startswith(THREAD_TRACEBACK, line_start):
+            return part[:index], part[index:]
+        start = index + len(TRACEBACK)
+    if THREAD_TRACEBACK not in part:
+        match = _EXCEPTION_LINE.search(part)
+        if match:
+            return part[: match.start()], part[match.start() :]
+    return part, b""
 
 
 class _Timeout(Exception):
@@ -249,8 +302,10 @@ class RawRepl:
             self._send(code, deadline, consumer)
             self.round_trips += 1
             self._read_until(b"\x04", deadline, consumer)
-            stderr = self._read_until(b"\x04", deadline)
-            self._read_until(b">", deadline)
+            printed, stderr = split_error(self._read_until(b"\x04", deadline))
+            if printed:
+                consumer(printed)
+            self._read_until(b">", deadline, consumer)
         except _Timeout:
             recovered = self._recover()
             raise DeviceTimeoutError(
@@ -283,10 +338,10 @@ class RawRepl:
         rest = code[len(first) :]
         self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
         self._read_until(b"R\x01", deadline, consumer)
-        window = struct.unpack("<H", self._read_exact(2, deadline))[0]
-        if window < len(first):  # pragma: no cover - a firmware never shrinks its window
-            raise ProtocolError(f"raw-paste window shrank to {window} bytes")
-        self._paste_rest(rest, window - len(first), deadline, consumer, finished=not rest)
+        # The window size follows in a write of its own, so a board thread may print in between; the
+        # size never changes, so what comes before the known two bytes is the thread's.
+        self._read_until(struct.pack("<H", self.window), deadline, consumer)
+        self._paste_rest(rest, self.window - len(first), deadline, consumer, finished=not rest)
 
     def _paste_rest(
         self,

@@ -349,6 +349,56 @@ def test_thread_output_and_traceback_reach_the_host_mapped():
     assert "ValueError: thread failed" in text
 
 
+def _ticker(device):
+    @device.thread
+    def ticker(n):
+        for i in range(n):
+            print("tick", i)
+            time.sleep_ms(1)
+
+    return ticker
+
+
+def test_a_printing_thread_never_breaks_a_call_or_its_own_output():
+    # A board thread prints between the raw REPL's markers: before the window size of a raw paste,
+    # after a result frame, in the error part of a call that raised nothing, before the prompt.
+    out = io.StringIO()
+    with Device("emu:unix", stream_out=out) as device:
+        ticker = _ticker(device)
+
+        @device.task
+        def echo(x):
+            return x
+
+        ticker(100000)
+        for i in range(800):
+            assert echo(i) == i
+        device("time.sleep_ms(5)")
+    *lines, last = out.getvalue().splitlines()  # the last may be cut short by the end of the session
+    assert len(lines) > 50
+    assert lines == [f"tick {i}" for i in range(len(lines))]
+    assert f"tick {len(lines)}".startswith(last)
+
+
+def test_a_printing_thread_never_hides_the_call_s_own_exception():
+    # The thread's text may land inside the traceback (the board interleaves them too), but the call
+    # always fails, with its own traceback.
+    with Device("emu:unix", stream_out=None) as device:
+        ticker = _ticker(device)
+
+        @device.task
+        def fail(x):
+            raise KeyError(x * 1000 + 7)
+
+        ticker(100000)
+        for i in range(200):
+            with pytest.raises(DeviceError) as caught:
+                fail(i)
+            assert "Traceback (most recent call last):" in str(caught.value)
+            assert "KeyError" in str(caught.value)
+            assert str(i * 1000 + 7) in str(caught.value)
+
+
 MARKING_MINIFIER = """
 from belay_core import hookimpl
 from belay_core.records import MinifierRecord

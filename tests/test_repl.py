@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import threading
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from belay_core.errors import DeviceTimeoutError
-from belay_core.repl import RawRepl
+from belay_core.repl import RawRepl, split_error
 from belay_emulator.transport import EmulatorTransport
 
 RAW_PASTE = {"emu:unix": True, "emu:wasm": True, "emu:microbit": False}
@@ -133,3 +134,79 @@ def test_raw_paste_forced_on_firmware_without_it_fails_cleanly():
         assert run(engine, "print(1)") == (b"1\r\n", b"")
     finally:
         transport.close()
+
+
+# What a board thread's unhandled exception and a call's own traceback look like (unix port, real).
+THREAD_TB = (
+    b"Unhandled exception in thread started by <function f at 0x7f2ce5c056e0>\r\n"
+    b"Traceback (most recent call last):\r\n"
+    b'  File "<stdin>", line 3, in f\r\n'
+    b"ValueError: boom\r\n"
+)
+CALL_TB = b'Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nNameError: x\r\n'
+
+
+def test_split_error_gives_a_thread_s_text_to_the_output():
+    assert split_error(b"") == (b"", b"")
+    assert split_error(b"tick 1\r\n") == (b"tick 1\r\n", b"")
+    assert split_error(b"tick 1\r\n" + CALL_TB) == (b"tick 1\r\n", CALL_TB)
+
+
+def test_split_error_knows_a_thread_s_traceback_from_the_call_s():
+    assert split_error(THREAD_TB) == (THREAD_TB, b"")
+    assert split_error(b"tick\r\n" + THREAD_TB + CALL_TB) == (b"tick\r\n" + THREAD_TB, CALL_TB)
+
+
+def test_split_error_finds_a_traceback_less_exception():
+    # MicroPython prints only the exception line when it had no memory for a traceback.
+    assert split_error(b"tick\r\nMemoryError: memory allocation failed\r\n") == (
+        b"tick\r\n",
+        b"MemoryError: memory allocation failed\r\n",
+    )
+    assert split_error(b"KeyboardInterrupt\r\n") == (b"", b"KeyboardInterrupt\r\n")
+    assert split_error(b"no Error: here\r\n") == (b"no Error: here\r\n", b"")
+
+
+def _filter(*pieces: bytes):
+    from belay_core._output import ResultFilter
+
+    stream = io.StringIO()
+    output = ResultFilter(stream)
+    for piece in pieces:
+        output(piece)
+    return output.finish(), stream.getvalue()
+
+
+def test_a_frame_keeps_a_thread_s_text_printed_around_its_newline():
+    # The board's helper writes a frame with its newline, so a thread's text comes after both; a
+    # file read writes them apart, so a thread may print in between.
+    assert _filter(b"out\r\n\x02R2:12\r\n") == (("R", "12"), "out\n")
+    assert _filter(b"\x02R2:12\r\ntick 37\r\ntick 38\r\n") == (("R", "12"), "tick 37\ntick 38\n")
+    assert _filter(b"\x02R2:12tick\r\n 15") == (("R", "12"), "tick 15")
+    assert _filter(b"\x02R2:12", b" \r\n20", b"5") == (("R", "12"), " 205")
+    assert _filter(b"\x02R2:12\r\ntick 3\r\n") == (("R", "12"), "tick 3\n")
+    assert _filter(b"\x02R5:12") == (None, "\x02R5:12")  # cut short: no frame, all output
+
+
+def test_a_printing_thread_never_turns_a_good_call_into_an_error():
+    # Real firmware (the unix port has threads): a thread prints without pause while calls run; every
+    # call succeeds and nothing the thread printed is lost or mangled.
+    transport = EmulatorTransport("emu:unix")
+    transport.open()
+    repl = RawRepl(transport)
+    try:
+        repl.enter(soft_reset=True)
+        code = "import _thread,time\ndef t():\n for i in range(100000):\n  print('tick',i)\n  time.sleep_ms(1)"
+        assert run(repl, code) == (b"", b"")
+        printed = []
+        for call in ["_thread.start_new_thread(t,())", *(f"x={i}" for i in range(600))]:
+            out, err = run(repl, call)
+            assert err == b""
+            printed.append(out)
+    finally:
+        repl.exit()
+        transport.close()
+    *lines, last = b"".join(printed).decode().splitlines()  # the last may be cut short
+    assert len(lines) > 20
+    assert lines == [f"tick {i}" for i in range(len(lines))]
+    assert f"tick {len(lines)}".startswith(last)
