@@ -201,10 +201,8 @@ def test_input_reads_stdin(board):
 def test_eof_on_stdin_exits_zero(board_io):
     io = board_io("wasm")
     io.read_until(PROMPT, timeout=60)
-    start = time.monotonic()
     io.proc.stdin.close()
-    assert io.proc.wait(5) == 0
-    assert time.monotonic() - start < 2
+    assert io.proc.wait(5) == 0  # exits by itself (a hang raises TimeoutExpired)
 
 
 def test_eof_while_code_runs_exits_zero(board):
@@ -244,14 +242,10 @@ def test_fs_dir_round_trip(board_io, tmp_path: Path):
     assert out == b"['d', 'lib', 'new.txt'] data\r\n"
 
 
-def test_raw_exec_round_trip_is_fast(board):
-    times = []
-    for _ in range(200):
-        start = time.perf_counter()
-        board.exec_raw(b"pass")
-        times.append(time.perf_counter() - start)
-    times.sort()
-    assert times[len(times) // 2] < 0.001
+def test_raw_exec_answers_every_call_in_turn(board):
+    # How fast is the benchmark's business (bench/run.py, "eval 0" on the wasm board).
+    for i in range(200):
+        assert board.exec_raw(b"print(%d)" % i) == (b"%d\r\n" % i, b"")
 
 
 def test_install_is_idempotent():
