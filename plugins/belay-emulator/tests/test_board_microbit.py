@@ -87,3 +87,13 @@ def test_sigterm_exits_and_ends_qemu(board_io, processes):
     io.proc.terminate()
     assert io.proc.wait(5) == 0
     assert processes.gone_within(qemu, 2)
+
+
+def test_bytes_sent_while_it_boots_wait_for_the_prompt(board_io):
+    # A real board is already running when a host opens its line; the emulated one holds host bytes
+    # until the firmware's first prompt, as the firmware drops what reaches its UART during boot.
+    io = board_io("microbit")
+    io.write(b"\r\x03\x03\x01")
+    io.write(b"print(6 * 7)\x04")
+    io.read_until(b"raw REPL; CTRL-B to exit\r\n>", timeout=60)
+    assert io.read_until(b"\x04\x04>", timeout=10) == b"OK42\r\n\x04\x04>"

@@ -37,6 +37,12 @@ it dropped none in our stress runs. Set ``BELAY_MICROBIT_BAUD`` to try another p
 BYTES_PER_SECOND = BAUD / 10
 PACE_CHUNK = 16
 
+FIRST_PROMPT = b">>> "
+"""The end of the firmware's boot: host bytes wait for it, as bytes reaching the UART while the firmware
+boots can be lost (seen on a loaded machine), and a real board is up when a host opens its line."""
+BOOT_WAIT = 60.0
+"""Seconds host bytes wait for the first prompt before they go in anyway."""
+
 
 def unavailable() -> str | None:
     """Why the micro:bit board cannot run here, or ``None`` when it can.
@@ -123,6 +129,7 @@ class _Relay:
     def __init__(self) -> None:
         self.events: queue.Queue[str] = queue.Queue()
         self.qemu: Optional[subprocess.Popen] = None
+        self.booted = threading.Event()
 
     def run(self) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -175,6 +182,7 @@ class _Relay:
                 data = os.read(0, 65536)
                 if not data:
                     break
+                self.booted.wait(BOOT_WAIT)
                 for start in range(0, len(data), PACE_CHUNK):
                     chunk = data[start : start + PACE_CHUNK]
                     now = time.monotonic()
@@ -188,6 +196,7 @@ class _Relay:
 
     def _pump_out(self, from_board: int) -> None:
         first = True
+        seen = b""
         try:
             while True:
                 data = os.read(from_board, 65536)
@@ -197,6 +206,10 @@ class _Relay:
                     first = False
                     if data[:1] == b"\0":
                         data = data[1:]
+                if not self.booted.is_set():
+                    seen = seen[-len(FIRST_PROMPT) :] + data
+                    if FIRST_PROMPT in seen:
+                        self.booted.set()
                 _write_all(1, data)
         except OSError:
             self.events.put("eof")
