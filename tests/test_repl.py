@@ -190,24 +190,17 @@ def test_a_frame_keeps_a_thread_s_text_printed_around_its_newline():
     assert _filter(b"\x02R5:12") == (None, "\x02R5:12")  # cut short: no frame, all output
 
 
-def test_a_printing_thread_never_turns_a_good_call_into_an_error():
-    # Real firmware (the unix port has threads): a thread prints without pause while calls run; every
-    # call succeeds and nothing the thread printed is lost or mangled.
-    transport = EmulatorTransport("emu:unix")
-    transport.open()
-    repl = RawRepl(transport)
-    try:
-        repl.enter(soft_reset=True)
-        code = "import _thread,time\ndef t():\n for i in range(100000):\n  print('tick',i)\n  time.sleep_ms(1)"
-        assert run(repl, code) == (b"", b"")
-        printed = []
-        for call in ["_thread.start_new_thread(t,())", *(f"x={i}" for i in range(600))]:
-            out, err = run(repl, call)
-            assert err == b""
-            printed.append(out)
-    finally:
-        repl.exit()
-        transport.close()
+@pytest.mark.parametrize("board", ["unix"], indirect=True)  # the board with threads
+def test_a_printing_thread_never_turns_a_good_call_into_an_error(repl):
+    # Real firmware: a thread prints without pause while calls run; every call succeeds and nothing
+    # the thread printed is lost or mangled.
+    code = "import _thread,time\ndef t():\n for i in range(100000):\n  print('tick',i)\n  time.sleep_ms(1)"
+    assert run(repl, code) == (b"", b"")
+    printed = []
+    for call in ["_thread.start_new_thread(t,())", *(f"x={i}" for i in range(600))]:
+        out, err = run(repl, call)
+        assert err == b""
+        printed.append(out)
     *lines, last = b"".join(printed).decode().splitlines()  # the last may be cut short
     assert len(lines) > 20
     assert lines == [f"tick {i}" for i in range(len(lines))]
