@@ -2,39 +2,48 @@
 
 Every call's result travels in a frame the board prints last, after all user output::
 
-    \\x02 KIND LENGTH : PAYLOAD \\n
+    \\x02 TOKEN KIND LENGTH [@ TICKS] : PAYLOAD \\n
 
+``TOKEN`` is four random letters chosen for each connection, so nothing a program prints (a
+``\\x02``, or text shaped like a frame) is ever taken for one: output is passed on as printed.
 ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value), ``P``
-(``id:type`` of an object kept on the board for a proxy) or ``S`` (a generator stopped). The host
-checks ``LENGTH`` against the payload, so nothing a program prints is mistaken for a frame. The frame
-and its newline go out in one write, so a board thread printing meanwhile never lands inside it. Plain
-values are numbers, strings, bytes, booleans, ``None`` and containers of those; when proxies are
-asked for, containers stay on the board too, so changing them through a proxy changes the board's.
+(``id:type`` of an object kept on the board for a proxy), ``S`` (a generator stopped) or ``X`` (the
+repr of a ``SystemExit`` code, printed just before the exit goes on to the firmware). ``TICKS`` is the
+board's millisecond clock when the value was ready, on results that carry the time. The host checks
+``LENGTH`` against the payload. The frame and its newline go out in one write, so a board thread
+printing meanwhile never lands inside it. Plain values are numbers, strings, bytes, booleans, ``None``
+and containers of those; when proxies are asked for, containers stay on the board too, so changing
+them through a proxy changes the board's.
 """
 
 from __future__ import annotations
 
 HELPERS = """\
 import sys
-__belay_o={}
-__belay_g={}
+__belay_m='\\x02{token}'
+__belay_o={{}}
+__belay_g={{}}
 __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
-def __belay_f(k,s):
- print('\\x02%s%d:%s\\n'%(k,len(s),s),end='')
-def __belay_r(v,p=0):
+def __belay_f(k,s,c=''):
+ print(__belay_m+k+str(len(s))+c+':'+s+'\\n',end='')
+def __belay_r(v,p=0,c=0):
+ c='@%d'%__import__('time').ticks_ms()if c else''
  t=type(v)
- if t in(__belay_S if p else __belay_L):__belay_f('R',repr(v))
- elif p:__belay_o[id(v)]=v;__belay_f('P','%d:%s'%(id(v),__belay_n(t)))
- else:__belay_f('O',__belay_n(t)+':'+repr(v))
+ if t in(__belay_S if p else __belay_L):__belay_f('R',repr(v),c)
+ elif p:__belay_o[id(v)]=v;__belay_f('P','%d:%s'%(id(v),__belay_n(t)),c)
+ else:__belay_f('O',__belay_n(t)+':'+repr(v),c)
 def __belay_n(t):
  try:return t.__name__
  except AttributeError:return repr(t).split("'")[1]
-def __belay_gn(k,x,p=0):
+def __belay_gn(k,x,p=0,c=0):
  try:v=__belay_g[k].send(x)
  except StopIteration:
   del __belay_g[k];__belay_f('S','');return
- __belay_r(v,p)
+ __belay_r(v,p,c)
+def __belay_x(s):
+ try:exec(s,globals())
+ except SystemExit as e:__belay_f('X',repr(e.args[0]if e.args else None));raise
 def __belay_i():
  i=sys.implementation;e=[]
  for n in('native','viper'):
@@ -44,6 +53,7 @@ def __belay_i():
  except ImportError:pass
  return(i.name,tuple(i.version),sys.platform,getattr(i,'_mpy',0),e)
 """
+"""The helpers, a template: ``HELPERS.format(token=...)`` with the connection's frame token."""
 
 CONVENIENCE = """\
 def __belay_c(g):

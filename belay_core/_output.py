@@ -1,48 +1,117 @@
-"""Streaming a call's output to the user while holding back its result frame."""
+"""Streaming a call's output to the user while taking out Belay's result frames.
+
+A frame starts with ``\\x02`` and the connection's token (see `belay_core._board`), so it is known for
+one as soon as its first bytes arrive; everything else, ``\\x02`` bytes and frame-shaped text that a
+program prints included, is output and passed on as it arrives. Only the few bytes at the end of a
+chunk that may begin a frame wait for the next chunk.
+"""
 
 from __future__ import annotations
 
 import codecs
-from typing import Callable, Optional, TextIO
+from typing import Callable, Optional, Protocol
+
+from attrs import define
 
 MARK = b"\x02"
-KINDS = "ROPS"
+KINDS = b"ROPSX"
+
+
+class TextSink(Protocol):
+    """Where board output goes: any object with a ``write(str)`` method; ``flush()`` is optional."""
+
+    def write(self, text: str, /) -> object: ...  # pragma: no cover - a protocol
+
+
+@define
+class Frame:
+    """A result frame: its kind, its payload and, on results that carry the time, the board's ticks."""
+
+    kind: str
+    payload: str
+    ticks: Optional[int] = None
+    newline: bool = True
 
 
 class ResultFilter:
-    """Stream board output to ``stream``, keeping back anything from the last frame mark on.
+    """Stream board output to ``stream``, taking out the frames that carry results.
 
     Parameters
     ----------
     stream
-        A text stream (``\\r\\n`` from the board becomes ``\\n``), or ``None`` to discard output.
+        Where output goes: an object with a ``write(str)`` method (``\\r\\n`` from the board becomes
+        ``\\n``; ``flush()`` is called when it has one), or ``None`` to discard output.
     remap
         Rewrites each complete output line (used to point tracebacks printed by board threads at
         host lines); a partial line that may be a traceback frame waits for its end.
+    token
+        The connection's frame token (bytes after ``\\x02``).
+
+    Attributes
+    ----------
+    frames
+        The frames found, in order.
     """
 
     _FRAME_START = 'File "<stdin>"'
 
-    def __init__(self, stream: Optional[TextIO], remap: Optional[Callable[[str], str]] = None) -> None:
+    def __init__(
+        self, stream: Optional[TextSink], remap: Optional[Callable[[str], str]] = None, token: bytes = b""
+    ) -> None:
         self.stream = stream
+        self._write: Optional[Callable[[str], object]] = getattr(stream, "write", None)
+        self._flush: Optional[Callable[[], object]] = getattr(stream, "flush", None)
         self.remap = remap
+        self.marker = MARK + token
+        self.frames: list[Frame] = []
         self.pending = ""
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.held = b""
         self.tail_cr = False
+        self.skip_newline = False
 
     def __call__(self, data: bytes) -> None:
-        data = self.held + data
-        index = data.rfind(MARK)
-        if index >= 0:
+        data = self.held + data if self.held else data
+        self.held = b""
+        marker = self.marker
+        start = 0
+        while True:
+            index = data.find(marker, start)
+            if index < 0:
+                break
+            size, frame = _frame_at(data, index + len(marker))
+            if size == 0:  # not a frame: output, go on after the mark
+                start = index + 1
+                continue
             self._emit(data[:index])
-            self.held = data[index:]
-        else:
-            self._emit(data)
-            self.held = b""
+            if size < 0:  # a frame still arriving
+                self.held = data[index:]
+                return
+            self.frames.append(frame)  # type: ignore[arg-type]
+            assert frame is not None
+            self.skip_newline = not frame.newline
+            data, start = data[index + len(marker) + size :], 0
+        # Keep back an end of the chunk that may be the start of the marker.
+        keep = 0
+        for length in range(min(len(marker) - 1, len(data)), 0, -1):
+            if marker.startswith(data[-length:]):
+                keep = length
+                break
+        if keep:
+            self.held = data[-keep:]
+            data = data[:-keep]
+        self._emit(data)
 
     def _emit(self, data: bytes) -> None:
-        if not data or self.stream is None:
+        if self.skip_newline and data:
+            # A frame printed in two writes (file reads) had a thread's text before its newline: the
+            # first newline after the frame is the frame's.
+            newline = data.find(b"\n")
+            if newline >= 0:
+                self.skip_newline = False
+                cut = newline - 1 if data[newline - 1 : newline] == b"\r" else newline
+                data = data[:cut] + data[newline + 1 :]
+        if not data or self._write is None:
             return
         text = self.decoder.decode(data)
         if self.tail_cr:
@@ -54,8 +123,9 @@ class ResultFilter:
         if self.remap is not None:
             text = self._remap(text)
         if text:
-            self.stream.write(text)
-            self.stream.flush()
+            self._write(text)
+            if self._flush is not None:
+                self._flush()
 
     def _remap(self, text: str) -> str:
         assert self.remap is not None
@@ -69,41 +139,78 @@ class ResultFilter:
             mapped.append(last)
         return "\n".join(mapped)
 
-    def finish(self) -> Optional[tuple[str, str]]:
-        """Return ``(kind, payload)`` of the frame the output ended with, if any; flush the rest."""
+    def finish(self) -> Optional[Frame]:
+        """Flush what was held back and return the last frame found, if any."""
         held, self.held = self.held, b""
-        frame, after = _parse_frame(held) if held else (None, b"")
-        self._emit(held if frame is None else after)
-        if self.stream is not None:
+        if held.startswith(self.marker):
+            size, frame = _frame_at(held, len(self.marker), final=True)
+            if size > 0:
+                self.frames.append(frame)  # type: ignore[arg-type]
+                held = held[len(self.marker) + size :]
+                self.skip_newline = False
+        self._emit(held)
+        if self._write is not None:
             rest = self.decoder.decode(b"", final=True) + ("\r" if self.tail_cr else "") + self.pending
             self.tail_cr = False
             self.pending = ""
             if rest:
-                self.stream.write(rest)
-                self.stream.flush()
-        return frame
+                self._write(rest)
+                if self._flush is not None:
+                    self._flush()
+        return self.frames[-1] if self.frames else None
 
 
-def _parse_frame(held: bytes) -> tuple[Optional[tuple[str, str]], bytes]:
-    """Split ``held`` (from the mark on) into its frame and what a board thread printed after it.
+def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[Frame]]:
+    """Parse the frame whose kind letter is at ``data[at]``; ``final``: no more bytes will come.
 
-    A frame ends with a newline (which flushes line-buffered consoles). The board's helper prints
-    frame and newline in one write, so a thread's text comes after both; a frame printed in two
-    writes (file reads, to spare memory) may have the thread's text before its newline, which is
-    then taken to be the last one (the thread would have to print again in the moment between that
-    newline and the end of the call).
+    Returns
+    -------
+    tuple
+        ``(size, frame)``: the bytes the frame takes from ``at`` on (its newline included) and the
+        frame; ``(-1, None)`` when more bytes are needed to tell; ``(0, None)`` when it is not a frame.
     """
-    text = held.decode("utf-8", errors="replace")[1:]
-    if not text or text[0] not in KINDS:
-        return None, b""
-    length, sep, rest = text[1:].partition(":")
-    if not sep or not length.isdigit() or len(rest) < int(length):
-        return None, b""
-    payload, after = rest[: int(length)], rest[int(length) :]
-    if after.startswith(("\r\n", "\n")):
-        after = after[after.index("\n") + 1 :]
+    end = len(data)
+    if at >= end:
+        return (0 if final else -1), None
+    if data[at] not in KINDS:
+        return 0, None
+    i = at + 1
+    while i < end and 48 <= data[i] <= 57:
+        i += 1
+    if i == end:
+        return -1, None
+    if i == at + 1:
+        return 0, None
+    length = int(data[at + 1 : i])
+    ticks: Optional[int] = None
+    if data[i] == 64:  # "@": the board's clock
+        j = i + 1
+        while j < end and 48 <= data[j] <= 57:
+            j += 1
+        if j == end:
+            return -1, None
+        if j == i + 1:
+            return 0, None
+        ticks = int(data[i + 1 : j])
+        i = j
+    if data[i] != 58:  # ":"
+        return 0, None
+    # The length counts characters: take ``length`` of them, then the newline.
+    body = data[i + 1 :]
+    text = body.decode("utf-8", errors="ignore") if body else ""
+    if len(text) < length:
+        return -1, None
+    payload = text[:length]
+    used = len(payload.encode("utf-8"))
+    after = body[used:]
+    if after[:1] == b"\r":
+        if len(after) < 2 and not final:
+            return -1, None
+        newline = 2 if after[1:2] == b"\n" else 0
+    elif after[:1] == b"\n":
+        newline = 1
+    elif not after and not final:
+        return -1, None
     else:
-        newline = after.rfind("\n")
-        if newline >= 0:
-            after = after[: newline - 1 if after[newline - 1 : newline] == "\r" else newline] + after[newline + 1 :]
-    return (text[0], payload), after.encode()
+        newline = 0  # a frame printed in two writes with a thread's text before its newline
+    return i + 1 + used + newline - at, Frame(chr(data[at]), payload, ticks, newline=bool(newline) or final)

@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import ast
+import atexit
+import functools
+import inspect
 import os
+import random
+import re
+import string
 import sys
 import threading
 import time
+import weakref
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Optional, TextIO, Union
+from typing import Any, Callable, ClassVar, Optional, Union
 
-from attrs import define
+from attrs import define, field
 
 from belay_core import _board
-from belay_core._output import ResultFilter
+from belay_core._output import Frame, ResultFilter, TextSink
 from belay_core.errors import (
     BelayError,
     ConnectionLost,
+    DefinitionError,
     DeviceClosedError,
+    DeviceExit,
     DeviceSpecError,
+    MaxHistoryLengthError,
     NoMatchingExecuterError,
+    NotBelayResponseError,
+    UsageError,
 )
 from belay_core.executers import Executer, ExecuterMarker, FunctionSource, MarkedFunction
 from belay_core.files import FilesMixin
 from belay_core.repl import RawRepl
-from belay_core.tracebacks import SourceOrigin, device_error, remap
+from belay_core.source import catch_exit, dedent, escape_controls, mentions_exit, worth_minifying
+from belay_core.timesync import TimeSync
+from belay_core.tracebacks import SourceOrigin, device_error, remap, unwrap_exit_frames
 from belay_core.transport import Transport
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a call may take unless told otherwise (generous: boards are slow, networks are slower)."""
-
-TICKS_PERIOD = 1 << 30
-"""``time.ticks_ms()`` wraps around at this many milliseconds on MicroPython ports."""
 
 MAX_HISTORY = 1000
 """Recorded definitions and setups kept for replay after a reconnect or soft reset."""
@@ -154,7 +166,7 @@ def _is_expression(code: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------
-# Class-level decorators and overloads
+# Class-level decorators, overloads and the registry of subclasses
 # --------------------------------------------------------------------------------------------------
 
 
@@ -170,14 +182,14 @@ class _ClassNamespace(dict):  # type: ignore[type-arg]
         if isinstance(value, MarkedFunction):
             if isinstance(prior, _OverloadList):
                 if any(m.implementation is None for m in prior):
-                    raise BelayError(f"{key!r}: an overload follows the catch-all (no implementation=) one")
+                    raise DefinitionError(f"{key!r}: an overload follows the catch-all (no implementation=) one")
                 prior.append(value)
                 return
             if prior is not None:
-                raise BelayError(f"{key!r} is defined both as an executer method and as a plain attribute")
+                raise DefinitionError(f"{key!r} is defined both as an executer method and as a plain attribute")
             value = _OverloadList([value])
         elif isinstance(prior, _OverloadList):
-            raise BelayError(f"{key!r} is defined both as an executer method and as a plain attribute")
+            raise DefinitionError(f"{key!r} is defined both as an executer method and as a plain attribute")
         super().__setitem__(key, value)
 
 
@@ -206,16 +218,120 @@ class _ExecuterMethod:
         )
 
 
+_REGISTRY_OPTIONS = frozenset({"case_sensitive", "snake_case", "hyphen", "prefix", "suffix", "strip_prefix",
+                               "strip_suffix", "overwrite", "recursive", "register_self", "transform", "regex",
+                               "redirect"})  # fmt: skip
+"""Class keywords of the original belay's registry (autoregistry) that `DeviceMeta` accepts."""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+@define
+class _Registry:
+    """The subclasses registered under one `Device` class, and how their names are made."""
+
+    owner_name: str
+    config: dict[str, Any]
+    entries: dict[str, type] = field(factory=dict)
+    counted: bool = True
+
+    def key(self, name: str) -> str:
+        config = self.config
+        pattern = config.get("regex") or ""
+        if pattern and not re.match(pattern, name):
+            raise DefinitionError(f"{name!r} does not match the registry's regex {pattern!r}")
+        prefix, suffix = config.get("prefix") or "", config.get("suffix") or ""
+        if not name.startswith(prefix):
+            raise DefinitionError(f"{name!r} must start with {prefix!r}")
+        if not name.endswith(suffix):
+            raise DefinitionError(f"{name!r} must end with {suffix!r}")
+        if prefix and config.get("strip_prefix", True):
+            name = name[len(prefix) :]
+        if suffix and config.get("strip_suffix", True):
+            name = name[: -len(suffix)]
+        if config.get("snake_case"):
+            name = _snake(name)
+        if config.get("hyphen"):
+            name = name.replace("_", "-")
+        transform = config.get("transform")
+        if transform is not None:
+            name = transform(name)
+        return self.fold(name)
+
+    def fold(self, key: str) -> str:
+        return key if self.config.get("case_sensitive") else key.lower()
+
+    def add(self, key: str, cls: type) -> None:
+        # A later class of the same name replaces the earlier one, as a redefined function does (a
+        # notebook cell run twice, a test module imported twice); the original belay refused it.
+        self.entries[key] = cls
+
+
 class DeviceMeta(type):
-    """Metaclass of `Device`: class-level executer decorators and per-implementation overloads."""
+    """Metaclass of `Device`: class-level executer decorators, overloads, and the registry of subclasses.
+
+    Subclasses register themselves by name in every `Device` class above them, so ``Device["mydevice"]``
+    finds ``class MyDevice(Device)`` (names are case-insensitive by default). Class keywords, as the
+    original belay's registry takes them: ``name=``, ``aliases=``, ``skip=True`` (not registered), and
+    the naming options ``case_sensitive``, ``snake_case``, ``hyphen``, ``prefix``, ``suffix``,
+    ``strip_prefix``, ``strip_suffix``, ``regex``, ``transform``, ``overwrite``, ``recursive``,
+    ``register_self``, ``redirect``, which apply to the classes registered under the new one.
+    """
+
+    __registry__: _Registry
 
     @classmethod
     def __prepare__(mcs, name: str, bases: tuple[type, ...], **kwargs: Any) -> dict[str, Any]:
         return _ClassNamespace()
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> DeviceMeta:
+    def __new__(
+        mcs,
+        cls_name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        *,
+        name: Optional[str] = None,
+        aliases: Union[str, list[str], tuple[str, ...], None] = None,
+        skip: bool = False,
+        base: bool = False,
+        **config: Any,
+    ) -> DeviceMeta:
+        unknown = set(config) - _REGISTRY_OPTIONS
+        if unknown:
+            raise TypeError(f"class {cls_name}: unknown class keyword(s) {', '.join(sorted(unknown))}")
         converted = {k: _ExecuterMethod(v) if isinstance(v, _OverloadList) else v for k, v in namespace.items()}
-        return super().__new__(mcs, name, bases, converted, **kwargs)
+        cls = super().__new__(mcs, cls_name, bases, converted)
+        parents = [b.__registry__ for b in bases if isinstance(b, DeviceMeta)]
+        inherited = dict(parents[0].config) if parents else {}
+        own_key = parents[0].key(cls_name) if parents and name is None else name
+        inherited.update(config)
+        cls.__registry__ = _Registry(cls_name, inherited, counted=not base)
+        if skip or not parents:
+            return cls
+        names = [own_key or cls_name]
+        if isinstance(aliases, str):
+            names.append(aliases)
+        elif aliases:
+            names.extend(aliases)
+        if cls.__registry__.config.get("register_self"):
+            for key in names:
+                cls.__registry__.add(cls.__registry__.fold(key), cls)
+        for ancestor in _registering_ancestors(cls, inherited):
+            for key in names:
+                ancestor.__registry__.add(ancestor.__registry__.fold(key), cls)
+        return cls
+
+    def mro(cls) -> list[type]:
+        order = super().mro()
+        device = _DEVICE_CLASS[0] if _DEVICE_CLASS else None
+        if device is None or device not in order or cls is device:
+            return order
+        # Like the original belay: Device (and its own bases) go last, so mixins come before it.
+        tail = [k for k in device.__mro__ if k is not object]
+        head = [k for k in order if k not in tail and k is not object]
+        return [*head, *tail, object]
 
     def __getattr__(cls, name: str) -> ExecuterMarker:
         if not name.startswith("_"):
@@ -225,10 +341,82 @@ class DeviceMeta(type):
                 return ExecuterMarker(name)
         raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
 
+    # The registry, as a mapping on the class: Device["name"], "name" in Device, Device.keys() ...
+
+    def __getitem__(cls, key: str) -> type:
+        registry: Any = cls
+        for part in re.split(r"[./]", key):
+            if not isinstance(registry, DeviceMeta):
+                raise KeyError(key)
+            registry = registry.__registry__.entries[registry.__registry__.fold(part)]
+        return registry  # type: ignore[no-any-return]
+
+    def __contains__(cls, key: object) -> bool:
+        try:
+            cls[key]  # type: ignore[index]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __iter__(cls) -> Iterator[str]:
+        return iter(cls.__registry__.entries)
+
+    def __len__(cls) -> int:
+        return len(cls.__registry__.entries)
+
+    def keys(cls) -> Any:
+        """Names of the registered subclasses."""
+        return cls.__registry__.entries.keys()
+
+    def values(cls) -> Any:
+        """The registered subclasses."""
+        return cls.__registry__.entries.values()
+
+    def items(cls) -> Any:
+        """``(name, subclass)`` pairs."""
+        return cls.__registry__.entries.items()
+
+    def __repr__(cls) -> str:
+        return f"<{cls.__name__}: {list(cls.__registry__.entries)}>"
+
+
+def _registering_ancestors(cls: type, config: dict[str, Any]) -> list[type]:
+    """The `Device` classes ``cls`` registers in: its direct bases, and further up while ``recursive``."""
+    found: list[type] = []
+    pending = [b for b in cls.__bases__ if isinstance(b, DeviceMeta)]
+    while pending:
+        klass = pending.pop(0)
+        if klass in found or not klass.__registry__.counted:
+            continue
+        found.append(klass)
+        if klass.__registry__.config.get("recursive", True) and config.get("recursive", True):
+            pending.extend(b for b in klass.__bases__ if isinstance(b, DeviceMeta))
+    return found
+
+
+_DEVICE_CLASS: list[type] = []
+"""`Device` once defined (its metaclass reorders the MRO of subclasses around it)."""
+
 
 # --------------------------------------------------------------------------------------------------
 # Device
 # --------------------------------------------------------------------------------------------------
+
+LEGACY_POSITIONAL = ("baudrate", "user", "password")
+"""Transport options the original belay took positionally after the port: ``Device(port, 115200)``."""
+
+LEGACY_OPTIONS = frozenset({"baudrate", "user", "password", "exclusive"})
+"""The original belay's connection keywords: each goes to a transport that uses it and is ignored
+elsewhere, as the original ignored ``baudrate`` for a network board."""
+
+
+def _close_at_exit(ref: weakref.ReferenceType[Device]) -> None:
+    device = ref()
+    if device is not None:
+        try:
+            device.close()
+        except Exception:  # the interpreter is exiting: nothing to report to
+            pass
 
 
 class Device(FilesMixin, metaclass=DeviceMeta):
@@ -238,23 +426,31 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     ----------
     spec
         Which board and how to reach it: ``"emu:"``, ``"exec:micropython"``, ``"/dev/ttyACM0"``,
-        ``"ws://192.168.4.1"``. Default: the ``BELAY_DEVICE`` environment variable.
-    timeout
-        Seconds a call may take (default 60); ``None`` waits forever. Override per call.
+        ``"ws://192.168.4.1"``. Default: the ``BELAY_DEVICE`` environment variable, else the one
+        attached board. The original belay's positional ``baudrate``, ``user`` and ``password`` may
+        follow it.
     startup
         Code run once connected. ``None`` (default) makes the original belay's convenience names
         (``os``, ``time``, ``sleep``, ``machine``, ``Pin``, ``const``, ...), skipping what the
         firmware lacks; ``""`` runs nothing.
-    soft_reset
-        Soft-reset the board on connect, for a fresh heap (default ``True``).
-    stream_out
-        Where board output goes as it is printed (default: ``sys.stdout`` at the time of each call;
-        ``None`` discards it).
     attempts
         Reconnect this many times when the line is lost, replaying recorded setups and definitions
         (default 0: raise `ConnectionLost`).
+    auto_sync_time
+        Keep the board's clock related to the host's: `time_offset` and ``return_time=`` work without
+        calling `sync_time` (it runs on first use), and results carry the board's time now and then
+        to follow drift (default ``True``, as in the original).
+    timeout
+        Seconds a call may take (default 60); ``None`` waits forever. Override per call.
+    soft_reset
+        Soft-reset the board on connect, for a fresh heap (default ``True``).
+    stream_out
+        Where board output goes as it is printed: anything with a ``write(str)`` method (default:
+        ``sys.stdout`` at the time of each call; ``None`` discards it).
     **options
-        Options for the transport (baud rate, password, ...).
+        Options for the transport (``baudrate``, ``password``, ...). The original belay's ``baudrate``,
+        ``user``, ``password`` and ``exclusive`` are accepted for every transport and passed to the
+        ones that use them.
 
     Examples
     --------
@@ -268,33 +464,42 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     thread: ClassVar[Any]
     teardown: ClassVar[Any]
 
+    MAX_CMD_HISTORY_LEN: ClassVar[int] = MAX_HISTORY
+    """Recorded calls kept for replay (the original belay's name)."""
+
     def __init__(
         self,
-        spec: Optional[str] = None,
-        *,
-        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        *args: Any,
         startup: Optional[str] = None,
-        soft_reset: bool = True,
-        stream_out: Optional[TextIO] = _UNSET,
         attempts: int = 0,
+        auto_sync_time: bool = True,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        soft_reset: bool = True,
+        stream_out: Optional[TextSink] = _UNSET,
         **options: Any,
     ) -> None:
+        spec, options = self._arguments(args, options)
         if spec is None:
             spec = os.environ.get("BELAY_DEVICE") or _discover()
         self.spec = spec
         self.timeout = timeout
         self.stream_out = stream_out
         self.attempts = attempts
+        self.auto_sync_time = auto_sync_time
         self._startup = _board.CONVENIENCE if startup is None else startup
+        self._token = "".join(random.choices(string.ascii_lowercase, k=4))
         self._lock = threading.RLock()
         self._closed = False
         self._executers: dict[str, Executer] = {}
         self._origins: dict[str, SourceOrigin] = {}
         self._history: list[str] = []
+        self._history_full = False
         self._teardowns: list[Callable[[], None]] = []
         self._deferred: list[str] = []
         self._minifiers: dict[str, Callable[[str], str]] = {}
-        self._sync: Optional[tuple[int, float]] = None
+        self._time = TimeSync()
+        self._exiters: set[str] = set()
+        self._caught_exit = False
         self._reconnecting = False
         # What Belay installed on the board for this connection (a hasher, ...); cleared with the heap.
         self.board_cache: dict[str, Any] = {}
@@ -308,6 +513,28 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             self._transport.close()
             self._closed = True
             raise
+        self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
+        atexit.register(self._at_exit)
+
+    @staticmethod
+    def _arguments(args: tuple[Any, ...], options: dict[str, Any]) -> tuple[Optional[str], dict[str, Any]]:
+        """The spec and the transport options from ``Device(spec, [baudrate, user, password], **options)``."""
+        if len(args) > 1 + len(LEGACY_POSITIONAL):
+            raise TypeError(
+                f"Device takes the spec and at most {len(LEGACY_POSITIONAL)} more positional arguments "
+                f"({', '.join(LEGACY_POSITIONAL)}), not {len(args)}"
+            )
+        options = dict(options)
+        if "device" in options and not args:  # the original's keyword for the port
+            args = (options.pop("device"),)
+        for name, value in zip(LEGACY_POSITIONAL, args[1:]):
+            if name in options:
+                raise TypeError(f"Device got {name!r} both by position and by keyword")
+            options[name] = value
+        spec = args[0] if args else None
+        if spec is not None and not isinstance(spec, str):
+            spec = _spec_of(spec)
+        return spec, options
 
     @staticmethod
     def _make_transport(spec: str, options: dict[str, Any]) -> Transport:
@@ -315,6 +542,11 @@ class Device(FilesMixin, metaclass=DeviceMeta):
 
         record = get_plugins().transport_for(spec)
         cls = record.load()
+        if LEGACY_OPTIONS.intersection(options):
+            used = set(getattr(cls, "legacy_options", ()))
+            named = inspect.signature(cls.__init__).parameters.values()
+            used.update(p.name for p in named if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+            options = {k: v for k, v in options.items() if k not in LEGACY_OPTIONS or k in used}
         return cls(spec, **options)
 
     def _connect(self, soft_reset: bool) -> None:
@@ -328,24 +560,33 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         Firmware without raw-paste has no flow control for long input, so there the code goes in
         pieces of at most `CLASSIC_PIECE` bytes, each acknowledged before the next.
         """
-        code = _board.HELPERS + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i"
+        code = _board.HELPERS.format(token=self._token) + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i"
         pieces = [code] if self._repl.raw_paste else _top_level_pieces(code, CLASSIC_PIECE)
         for piece in pieces[:-1]:
             self._run(piece, self.timeout, False, False)
         self.implementation = Implementation.from_board(self._run(pieces[-1], self.timeout, True, False))
 
     def _bind_class_methods(self) -> None:
-        """Register the ``@Device.<executer>`` methods of this class for the connected firmware."""
+        """Register the ``@Device.<executer>`` methods of this class (and of plain mixins) for the firmware."""
         seen: set[str] = set()
         chosen: list[tuple[str, MarkedFunction]] = []
         for klass in type(self).__mro__:
             for name, value in vars(klass).items():
-                if isinstance(value, _ExecuterMethod) and name not in seen:
+                if name in seen:
+                    continue
+                if isinstance(value, _ExecuterMethod):
                     seen.add(name)
                     marked = value.choose(self.implementation.name)
-                    if marked is not None:
-                        chosen.append((name, marked))
-        chosen.reverse()  # base classes first, each in definition order
+                elif isinstance(value, MarkedFunction):  # in a plain mixin class
+                    seen.add(name)
+                    marked = value if value.implementation in (None, self.implementation.name) else None
+                else:
+                    if not name.startswith("__"):
+                        seen.add(name)  # a plain attribute hides what a class further down defines
+                    continue
+                if marked is not None:
+                    chosen.append((name, marked))
+        chosen.sort(key=lambda item: item[1].order)  # definition order: base classes first, then top to bottom
         autoinit = []
         for name, marked in chosen:
             options = dict(marked.options)
@@ -396,31 +637,48 @@ class Device(FilesMixin, metaclass=DeviceMeta):
 
     def __call__(
         self,
-        code: str,
+        cmd: Any,
         *,
-        timeout: Optional[float] = _UNSET,
-        stream_out: Optional[TextIO] = _UNSET,
+        minify: Union[bool, str] = True,
+        stream_out: Optional[TextSink] = _UNSET,
+        record: Optional[bool] = None,
         trusted: bool = False,
-        record: bool = False,
-        minify: Union[bool, str] = False,
+        proxy: bool = False,
+        delete: Optional[bool] = None,
+        with_timing: Optional[bool] = None,
+        return_time: bool = False,
+        timeout: Optional[float] = _UNSET,
     ) -> Any:
-        """Run ``code`` on the board.
+        """Run ``cmd`` on the board.
 
         Parameters
         ----------
-        code
-            A statement (returns ``None``) or an expression (returns its value).
-        timeout
-            Seconds this call may take; default the device's.
+        cmd
+            A statement (returns ``None``), an expression (returns its value), or a `ProxyObject` (returns
+            the value of the board object it stands for). Indented code is dedented first.
+        minify
+            Minify ``cmd`` before sending it (``True``, default; or a minifier's name; ``False``).
         stream_out
-            Where this call's output goes; default the device's.
+            Where this call's output goes: anything with a ``write(str)`` method; default the device's.
+        record
+            Replay this call after a reconnect or soft reset: ``None`` (default) records it when the
+            device has ``attempts=``, as the original belay did.
         trusted
             Parse the result with `eval` instead of `ast.literal_eval`, for values whose repr is
             not a literal.
-        record
-            Replay this code after a reconnect or soft reset.
-        minify
-            Minify ``code`` before sending it (``True``, or a minifier's name).
+        proxy
+            Return a `ProxyObject` for a result that is not a plain value (and, for ``import``
+            statements, proxies of the names imported).
+        delete
+            Whether such a proxy frees the board object when it is garbage-collected: ``None`` frees
+            expression results and keeps imports (as the original).
+        with_timing
+            Carry the board's clock on the result, refining `time_offset`; ``None`` (default) does so
+            now and then when ``auto_sync_time`` is on.
+        return_time
+            Return ``(value, datetime)``: when the value was ready on the board, in host time.
+        timeout
+            Seconds this call may take; default the device's.
 
         Returns
         -------
@@ -431,13 +689,38 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         ------
         DeviceError
             When the code raised on the board; carries the board's traceback.
+        DeviceExit
+            When the code called ``sys.exit()`` (the device stays usable).
         DeviceTimeoutError
             When the call did not finish in time (the board was interrupted).
         """
+        from belay_core.proxy import ProxyObject
+
+        if isinstance(cmd, ProxyObject):
+            cmd = cmd.__belay_ref__()
+        code = dedent(cmd)
         if _is_expression(code):
-            return self.evaluate(code, trusted=trusted, timeout=timeout, stream_out=stream_out, record=record)
-        self.run_statements(self.minify(code, minify), timeout=timeout, stream_out=stream_out, record=record)
-        return None
+            return self.evaluate(
+                code,
+                trusted=trusted,
+                proxy=proxy,
+                delete=delete,
+                timeout=timeout,
+                stream_out=stream_out,
+                record=record,
+                return_time=return_time,
+                with_timing=with_timing,
+            )
+        if minify and worth_minifying(code):
+            code = self.minify(code, minify)
+        if proxy:
+            names = _imported_names(code)
+            if names:
+                self.run_statements(code, timeout=timeout, stream_out=stream_out, record=record)
+                proxies = tuple(ProxyObject(self, n, delete=bool(delete)) for n in names)
+                return proxies[0] if len(proxies) == 1 else proxies
+        self.run_statements(code, timeout=timeout, stream_out=stream_out, record=record)
+        return (None, datetime.now()) if return_time else None
 
     def evaluate(
         self,
@@ -445,10 +728,12 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         *,
         trusted: bool = False,
         proxy: bool = False,
+        delete: Optional[bool] = None,
         timeout: Optional[float] = _UNSET,
-        stream_out: Optional[TextIO] = _UNSET,
-        record: bool = False,
+        stream_out: Optional[TextSink] = _UNSET,
+        record: Optional[bool] = False,
         return_time: bool = False,
+        with_timing: Optional[bool] = None,
     ) -> Any:
         """Evaluate ``expression`` on the board and return its value (see `__call__`).
 
@@ -456,18 +741,52 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         ----------
         proxy
             Return a `ProxyObject` for values that are not plain.
+        delete
+            Whether such a proxy frees the board object when garbage-collected (default ``True``).
         return_time
-            Return ``(value, datetime)``: when the board finished, in host time (syncs time first use).
+            Return ``(value, datetime)``: when the value was ready, in host time.
+        with_timing
+            Carry the board's clock on the result (see `__call__`).
         """
-        if return_time:
-            self._ensure_time_sync()
-            expression = f"({expression},{_board.TICKS})"
-        source = f"__belay_r({expression}\n,{int(proxy)})"
-        result = self._run(source, self._timeout(timeout), True, trusted, stream_out, record=record)
-        if return_time:
-            value, ticks = result
-            return value, datetime.fromtimestamp(self._host_time(ticks))
-        return result
+        timed = self.wants_time(with_timing, return_time)
+        flags = f"{int(proxy)},1" if timed else f"{int(proxy)}"
+        source = f"__belay_r({expression}\n,{flags})"
+        return self._evaluate_source(source, timeout, stream_out, trusted, record, return_time, timed, delete)
+
+    def _evaluate_source(
+        self,
+        source: str,
+        timeout: Optional[float],
+        stream_out: Optional[TextSink],
+        trusted: bool,
+        record: Optional[bool],
+        return_time: bool,
+        timed: bool,
+        delete: Optional[bool] = None,
+        stop_ok: bool = False,
+    ) -> Any:
+        sent = time.time()
+        frame = self._run(
+            source, self._timeout(timeout), True, trusted, stream_out, record=record, user=True, raw_frame=True
+        )
+        received = time.time()
+        if timed and frame.ticks is not None:
+            self._time.add(frame.ticks, sent, received)
+        value = self._parse(frame, trusted, stop_ok, delete)
+        if not return_time or value is StopIteration:
+            return value
+        if frame.ticks is None:
+            raise NotBelayResponseError("the board's result carried no time")
+        self._ensure_time_sync()
+        return value, datetime.fromtimestamp(self._time.host_time(frame.ticks))
+
+    def wants_time(self, with_timing: Optional[bool] = None, return_time: bool = False) -> bool:
+        """Whether a result should carry the board's clock (see ``with_timing`` of `__call__`)."""
+        if return_time or with_timing:
+            return True
+        if with_timing is False or not self.auto_sync_time:
+            return False
+        return self._time.sample is not None and self._time.stale()
 
     def run_statements(
         self,
@@ -475,24 +794,24 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         *,
         origin: Optional[SourceOrigin] = None,
         timeout: Optional[float] = _UNSET,
-        stream_out: Optional[TextIO] = _UNSET,
-        record: bool = False,
+        stream_out: Optional[TextSink] = _UNSET,
+        record: Optional[bool] = False,
     ) -> None:
         """Run statements on the board; ``origin`` maps ``<module>`` frames of tracebacks to the host."""
-        self._run(code, self._timeout(timeout), False, False, stream_out, record=record, origin=origin)
+        self._run(code, self._timeout(timeout), False, False, stream_out, record=record, origin=origin, user=True)
 
-    def step_generator(self, step: str, *, trusted: bool, return_time: bool, proxy: bool) -> Any:
-        """Run one step of a board generator; return its value, or `StopIteration` when it ended."""
-        if return_time:
-            self._ensure_time_sync()
-        result = self._run(step, self._timeout(_UNSET), True, trusted, _UNSET, stop_ok=True)
-        if result is StopIteration or not return_time:
-            return result
-        return result, datetime.fromtimestamp(self._host_time(self.evaluate(_board.TICKS)))
+    def step_generator(self, step: str, *, trusted: bool, return_time: bool, timed: bool = False) -> Any:
+        """Run one step of a board generator; return its value, or `StopIteration` when it ended.
+
+        ``timed``: the step asks for the board's clock on its result (see `wants_time`).
+        """
+        return self._evaluate_source(step, _UNSET, _UNSET, trusted, False, return_time, timed, stop_ok=True)
 
     def define(self, source: FunctionSource, minify: Union[bool, str] = True) -> None:
         """Define a host function on the board (recorded for replay); tracebacks map to its host lines."""
         self._origins[source.name] = source.origin
+        if mentions_exit(source.code):
+            self._exiters.add(source.name)
         self.run_statements(self.minify(source.code, minify), origin=source.origin, record=True)
 
     def defer(self, code: str) -> None:
@@ -524,13 +843,22 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         timeout: Optional[float],
         expression: bool,
         trusted: bool,
-        stream_out: Optional[TextIO] = _UNSET,
+        stream_out: Optional[TextSink] = _UNSET,
         *,
-        record: bool = False,
+        record: Optional[bool] = False,
         origin: Optional[SourceOrigin] = None,
         stop_ok: bool = False,
+        user: bool = False,
+        raw_frame: bool = False,
     ) -> Any:
         stream = self.stream_out if stream_out is _UNSET else stream_out
+        if user:
+            source = escape_controls(source)
+            if mentions_exit(source, self._exiters):
+                source = catch_exit(source)
+                self._caught_exit = True
+        if record is None:
+            record = bool(self.attempts)
         with self._lock:
             if self._closed:
                 raise DeviceClosedError(f"the device {self.spec!r} is closed")
@@ -547,32 +875,63 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 output = self._output(stream)
                 stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             frame = output.finish()
-            if record and not stderr and len(self._history) < MAX_HISTORY:
-                self._history.append(source)
+            exit_frame = next((f for f in output.frames if f.kind == "X"), None)
+            rebooted = self._repl.soft_rebooted
+            if rebooted or exit_frame is not None:
+                self._board_exited(exit_frame, rebooted)
+            if record and not stderr:
+                self._record(source)
         if stderr:
-            raise device_error(remap(stderr.decode("utf-8", errors="replace"), self._origins, origin))
+            text = stderr.decode("utf-8", errors="replace")
+            if self._caught_exit:
+                text = unwrap_exit_frames(text)
+            raise device_error(remap(text, self._origins, origin))
         if not expression:
             return None
-        if frame is None:
-            raise BelayError("the board printed no result for the expression")
-        return self._parse(frame, trusted, stop_ok)
+        if frame is None or frame.kind == "X":
+            if not rebooted and not stop_ok:
+                # Firmware that does not reboot on SystemExit (MicroPython 1.9) ends the call silently.
+                raise DeviceExit(known=False)
+            raise NotBelayResponseError("the board printed no result for the expression")
+        return frame if raw_frame else self._parse(frame, trusted, stop_ok)
 
-    def _output(self, stream: Optional[TextIO]) -> ResultFilter:
+    def _board_exited(self, exit_frame: Optional[Frame], rebooted: bool) -> None:
+        """The call ended in ``SystemExit``: restore what the reboot took, then raise `DeviceExit`."""
+        code: Any = None
+        if exit_frame is not None:
+            try:
+                code = ast.literal_eval(exit_frame.payload)
+            except (ValueError, SyntaxError):
+                code = exit_frame.payload
+        if rebooted:
+            self._deferred.clear()
+            self._replay()
+        raise DeviceExit(code, known=exit_frame is not None, rebooted=rebooted)
+
+    def _record(self, source: str) -> None:
+        if len(self._history) < self.MAX_CMD_HISTORY_LEN:
+            self._history.append(source)
+        else:
+            self._history_full = True
+
+    def _output(self, stream: Optional[TextSink]) -> ResultFilter:
         origins = self._origins
         return ResultFilter(
             sys.stdout if stream is _UNSET else stream,
             (lambda line: remap(line, origins)) if origins else None,
+            token=self._token.encode(),
         )
 
-    def _parse(self, frame: tuple[str, str], trusted: bool, stop_ok: bool = False) -> Any:
-        kind, payload = frame
+    def _parse(self, frame: Frame, trusted: bool, stop_ok: bool = False, delete: Optional[bool] = None) -> Any:
+        kind, payload = frame.kind, frame.payload
         if kind == "S" and stop_ok:
             return StopIteration
         if kind == "P":
             from belay_core.proxy import ProxyObject
 
             ident, _, type_name = payload.partition(":")
-            return ProxyObject(self, f"__belay_o[{ident}]", type_name=type_name, owned=True)
+            owned = True if delete is None else delete
+            return ProxyObject(self, f"__belay_o[{ident}]", delete=owned, type_name=type_name)
         if kind == "O":
             type_name, _, text = payload.partition(":")
             if not trusted:
@@ -595,36 +954,43 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     # Proxies
     # ------------------------------------------------------------------------------------------------
 
-    def proxy(self, expression: str) -> Any:
-        """A `ProxyObject` for the board object ``expression`` names or evaluates to: one round trip.
+    def proxy(self, cmd: str, delete: Optional[bool] = None) -> Any:
+        """A `ProxyObject` for the board object ``cmd`` names or evaluates to.
 
-        A name (``"led"``) refers to the board's global of that name, whatever it is bound to later;
-        an import (``"import machine"``, ``"from machine import Pin"``) runs and refers to the name it
-        binds; any other expression is evaluated once and its result kept on the board for as long as
-        a proxy of it lives. Plain values (``"1 + 1"``) give a proxy too.
+        A name (``"led"``) refers to the board's global of that name, whatever it is bound to later,
+        at no cost (no round trip); an import (``"import machine"``, ``"from math import cos, pi"``)
+        runs and gives a proxy of each name it binds (a tuple when several); any other expression is
+        evaluated once and its result kept on the board for as long as a proxy of it lives. Plain
+        values (``"1 + 1"``) give a proxy too.
+
+        Parameters
+        ----------
+        cmd
+            A board name, an import statement or an expression.
+        delete
+            Whether the board object is freed (``del``) when the last proxy of it is garbage-collected.
+            ``None`` (default): names and imports are kept, expression results are freed.
         """
         from belay_core.proxy import ProxyObject
 
-        expression = expression.strip()
-        name = expression if expression.isidentifier() else None
-        prelude = ""
-        if name is None and expression.startswith(("import ", "from ")):
-            try:
-                (statement,) = ast.parse(expression).body
-            except (SyntaxError, ValueError):
-                raise BelayError(f"device.proxy takes an expression or one import, not {expression!r}") from None
-            if not isinstance(statement, (ast.Import, ast.ImportFrom)) or len(statement.names) != 1:
-                raise BelayError(f"device.proxy imports one name at a time, not {expression!r}")
-            alias = statement.names[0]
-            name, prelude = alias.asname or alias.name.split(".")[0], expression + "\n"
-        if name is not None:
-            type_name = self._run(f"{prelude}__belay_r(__belay_n(type({name})))", self._timeout(_UNSET), True, False)
-            return ProxyObject(self, name, type_name=type_name, owned=False)
+        expression = dedent(cmd).strip()
+        if expression.isidentifier():
+            return ProxyObject(self, expression, delete=bool(delete))
+        names = _imported_names(expression)
+        if names:
+            self.run_statements(expression)
+            proxies = tuple(ProxyObject(self, n, delete=bool(delete)) for n in names)
+            return proxies[0] if len(proxies) == 1 else proxies
         keep = (
             f"__belay_v=(\n{expression}\n)\n__belay_o[id(__belay_v)]=__belay_v\n"
             "__belay_f('P','%d:%s'%(id(__belay_v),__belay_n(type(__belay_v))))\ndel __belay_v"
         )
-        return self._run(keep, self._timeout(_UNSET), True, False)
+        frame = self._run(keep, self._timeout(_UNSET), True, False, raw_frame=True, user=True)
+        return self._parse(frame, False, delete=True if delete is None else delete)
+
+    def proxy_call(self, source: str) -> Any:
+        """Run ``source`` (statements ending in a frame printed with ``__belay_f`` or ``__belay_r``): its value."""
+        return self._run(source, self.timeout, True, False)
 
     # ------------------------------------------------------------------------------------------------
     # Sync
@@ -634,24 +1000,27 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self,
         folder: Union[str, os.PathLike[str]],
         dst: str = "/",
-        keep: Union[str, list[str], None] = None,
+        keep: Union[str, list[str], bool, None] = None,
         ignore: Union[str, list[str], None] = None,
         minify: Union[bool, str] = True,
         mpy_cross: Union[bool, str, os.PathLike[str], None] = None,
         dry_run: bool = False,
         progress: Optional[Callable[[str, int, int], None]] = None,
+        *,
+        mpy_cross_binary: Union[str, os.PathLike[str], None] = None,
+        progress_update: Optional[Callable[..., Any]] = None,
     ) -> Any:
         """Make ``dst`` on the board hold exactly the files of ``folder``, sending only what changed.
 
         Parameters
         ----------
         folder
-            Host folder to sync.
+            Host folder to sync, or a single file (put in ``dst``; nothing is deleted).
         dst
             Board folder (absolute). Nothing outside it is ever touched.
         keep
             Paths relative to ``dst`` never removed. Default: ``boot.py``, ``webrepl_cfg.py`` and ``lib``
-            when ``dst`` is ``/``, else nothing.
+            when ``dst`` is ``/``, else nothing. ``True`` removes nothing; ``False`` keeps nothing.
         ignore
             gitignore-style patterns relative to ``folder`` (``/build``, ``docs/*.md``); a ``.belayignore``
             file in ``folder`` adds its own.
@@ -664,6 +1033,9 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             Only plan: return what would change, change nothing.
         progress
             ``progress(path, done, total)`` after each file sent.
+        mpy_cross_binary, progress_update
+            The original belay's names: a mpy-cross binary (as ``mpy_cross=``), and a
+            ``rich.progress.Progress.update``-like callable (``description=``, ``total=``, ``advance=``).
 
         Returns
         -------
@@ -672,6 +1044,10 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         """
         from belay_core.sync import sync
 
+        if mpy_cross_binary is not None:
+            mpy_cross = mpy_cross_binary
+        if progress_update is not None and progress is None:
+            progress = _rich_progress(progress_update)
         with self._lock:
             return sync(self, folder, dst, keep, ignore, minify, mpy_cross, dry_run, progress)
 
@@ -695,49 +1071,59 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     def sync_time(self, samples: int = 10) -> float:
         """Measure the offset between the board's millisecond clock and the host's clock.
 
-        The sample with the shortest round trip wins (its delay is the most symmetric).
+        Up to ``samples`` round trips read the board's clock; the one with the shortest round trip wins
+        (its delay is the most symmetric). It stops early, after at least five, once three in a row
+        are no better than the best, as the original belay does.
 
         Returns
         -------
         float
             `time_offset`: board seconds minus host seconds.
         """
-        best: Optional[tuple[float, int, float]] = None
-        for _ in range(max(1, samples)):
-            start = time.time()
-            ticks = self.evaluate(_board.TICKS)
-            end = time.time()
-            if best is None or end - start < best[0]:
-                best = (end - start, ticks, (start + end) / 2)
-        assert best is not None
-        self._sync = (best[1], best[2])
+        self._time.reset()
+        best = float("inf")
+        calm = 0
+        for index in range(max(1, samples)):
+            sent = time.time()
+            ticks = self._run(f"__belay_r({_board.TICKS})", self.timeout, True, False)
+            received = time.time()
+            self._time.add(ticks, sent, received)
+            trip = received - sent
+            if trip < best - 0.002:
+                best, calm = min(best, trip), 0
+            else:
+                best = min(best, trip)
+                calm += 1
+                if calm >= 3 and index >= 4:
+                    break
         return self.time_offset
 
     @property
     def time_offset(self) -> float:
-        """Board clock minus host clock, in seconds, as of the last `sync_time`.
+        """Board clock minus host clock, in seconds.
+
+        With ``auto_sync_time`` (the default) the first use measures it (`sync_time`) and results
+        refine it later.
 
         Raises
         ------
-        BelayError
-            When `sync_time` was never called.
+        UsageError
+            A `ValueError` too, as in the original: ``auto_sync_time=False`` and `sync_time` never called.
         """
-        if self._sync is None:
-            raise BelayError("time is not synchronized: call device.sync_time() first")
-        ticks, host = self._sync
-        return ticks / 1000 - host
+        offset = self._time.offset
+        if offset is None:
+            if not self.auto_sync_time:
+                raise UsageError(
+                    "time is not synchronized: call device.sync_time() first (or connect with auto_sync_time=True)"
+                )
+            self.sync_time()
+            offset = self._time.offset
+            assert offset is not None
+        return offset
 
     def _ensure_time_sync(self) -> None:
-        if self._sync is None:
+        if self._time.sample is None:
             self.sync_time()
-
-    def _host_time(self, ticks: int) -> float:
-        assert self._sync is not None
-        sync_ticks, sync_host = self._sync
-        elapsed = (ticks - sync_ticks) % TICKS_PERIOD
-        if elapsed > TICKS_PERIOD // 2:  # a little before the sync point
-            elapsed -= TICKS_PERIOD
-        return sync_host + elapsed / 1000
 
     # ------------------------------------------------------------------------------------------------
     # Life cycle
@@ -759,10 +1145,22 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         return self._repl.bytes_written
 
     def _replay(self) -> None:
-        """Define the helpers, run start-up and replay recorded code, after a fresh heap."""
+        """Define the helpers, run start-up and replay recorded code, after a fresh heap.
+
+        Raises
+        ------
+        MaxHistoryLengthError
+            When more calls were recorded than `MAX_CMD_HISTORY_LEN`: the replay stops short of the
+            latest state, so it is refused (the helpers and start-up code are restored).
+        """
         self._start()
-        self._sync = None
+        self._time.reset()
         self.board_cache.clear()
+        if self._history_full:
+            raise MaxHistoryLengthError(
+                f"more than {self.MAX_CMD_HISTORY_LEN} calls were recorded for replay, so the board's state cannot "
+                "be restored; record fewer calls (record=False) or raise Device.MAX_CMD_HISTORY_LEN"
+            )
         for code in list(self._history):
             self._run(code, self.timeout, False, False)
 
@@ -778,16 +1176,23 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             self._repl.soft_reset()
             self._replay()
 
-    def reconnect(self) -> None:
-        """Open the line again (restarting an emulated or ``exec:`` board) and replay recorded code."""
-        with self._lock:
-            self._reconnect()
+    def reconnect(self, attempts: Optional[int] = None) -> None:
+        """Open the line again (restarting an emulated or ``exec:`` board) and replay recorded code.
 
-    def _reconnect(self) -> None:
+        Parameters
+        ----------
+        attempts
+            Tries, one second apart; default the device's ``attempts`` (at least 1).
+        """
+        with self._lock:
+            self._reconnect(attempts)
+
+    def _reconnect(self, attempts: Optional[int] = None) -> None:
         last: Optional[BaseException] = None
         self._reconnecting = True
+        tries = max(1, self.attempts if attempts is None else attempts)
         try:
-            for attempt in range(max(1, self.attempts)):
+            for attempt in range(tries):
                 if attempt:
                     time.sleep(1.0)
                 self._transport.close()
@@ -809,6 +1214,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         with self._lock:
             if self._closed:
                 return
+            atexit.unregister(self._at_exit)
             try:
                 for teardown in self._teardowns:
                     teardown()
@@ -828,6 +1234,49 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {self.spec!r} {state}>"
+
+
+_DEVICE_CLASS.append(Device)
+
+
+def _imported_names(code: str) -> list[str]:
+    """The names an import statement binds (``import a.b as c`` binds ``c``, ``import a.b`` binds ``a``)."""
+    if not code.lstrip().startswith(("import ", "from ")) or "*" in code:
+        return []
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            return []
+        for alias in node.names:
+            names.append(alias.asname or (alias.name if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]))
+    return names
+
+
+def _spec_of(value: Any) -> str:
+    """A device spec from what the original belay also took as a port: a USB specifier, a path."""
+    to_spec = getattr(value, "to_spec", None)
+    if callable(to_spec):
+        return str(to_spec())
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)  # type: ignore[return-value]
+    raise TypeError(f"a device spec is a string (or a UsbSpecifier), not {type(value).__name__}")
+
+
+def _rich_progress(update: Callable[..., Any]) -> Callable[[str, int, int], None]:
+    """Adapt the original belay's ``progress_update`` (a ``Progress.update`` partial) to ``progress``."""
+    started = [False]
+
+    def progress(path: str, done: int, total: int) -> None:
+        if not started[0]:
+            started[0] = True
+            update(total=total)
+        update(description=f"Pushing: {path.lstrip('/')}", advance=1)
+
+    return progress
 
 
 __all__ = ["DEFAULT_TIMEOUT", "Device", "DeviceMeta", "Implementation"]

@@ -14,9 +14,15 @@ import textwrap
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
-from attrs import define
+from attrs import define, field
 
-from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError
+from belay_core.errors import (
+    BelayError,
+    DefinitionError,
+    DeviceError,
+    FeatureUnavailableError,
+    SpecialFunctionNameError,
+)
 from belay_core.tracebacks import SourceOrigin
 
 if TYPE_CHECKING:
@@ -122,6 +128,11 @@ def call_source(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
     return f"{name}({','.join(parts)})"
 
 
+def _reserved(name: str) -> bool:
+    """Names Belay keeps for itself: ``__*__``, ``_belay*``, ``__belay*``."""
+    return name.startswith(("_belay", "__belay")) or (name.startswith("__") and name.endswith("__"))
+
+
 class Executer:
     """Base class of executers: the decorators ``@device.<name>``.
 
@@ -146,11 +157,12 @@ class Executer:
     def __call__(self, f: Optional[F] = None, /, **options: Any) -> Union[F, Callable[[F], F]]:
         if f is None:
             return functools.partial(self.__call__, **options)  # type: ignore[return-value]
+        name = getattr(f, "__name__", "")
+        if options.get("register", True) and _reserved(name):
+            raise SpecialFunctionNameError(f"cannot register a function named {name!r}: the name is reserved")
         host = self.register(f, **options)
         if options.get("register", True):
-            if f.__name__.startswith("__") or f.__name__.startswith("_belay"):
-                raise BelayError(f"cannot register a function named {f.__name__!r}: the name is reserved")
-            self.functions[f.__name__] = host
+            self.functions[name] = host
         self.defined.append(host)
         return host  # type: ignore[return-value]
 
@@ -205,7 +217,7 @@ class SetupExecuter(Executer):
             Run it once right away (with its defaults).
         """
         if inspect.isgeneratorfunction(f):
-            raise BelayError(f"@device.{self.name} does not take generators ({f.__name__!r} yields)")
+            raise DefinitionError(f"@device.{self.name} does not take generators ({f.__name__!r} yields)")
         source = function_source(f, body=True)
         body = self.device.minify(source.code, minify)
         device = self.device
@@ -242,7 +254,7 @@ class TeardownExecuter(SetupExecuter):
     ) -> Callable[..., None]:
         """Return a host function that runs the body of ``f``; it also runs at `Device.close`."""
         if inspect.signature(f).parameters:
-            raise BelayError(f"@device.teardown functions take no arguments ({f.__name__!r} does)")
+            raise DefinitionError(f"@device.teardown functions take no arguments ({f.__name__!r} does)")
         run = super().register(f, minify=minify, register=register, record=record, ignore_errors=ignore_errors)
         self.device.add_teardown(run)
         return run
@@ -365,14 +377,18 @@ class DeviceGenerator(Iterator[Any]):
         """Resume the board's generator with ``value``; return what it yields next."""
         if self._finished:
             raise StopIteration
-        step = f"__belay_gn({self._key},{board_source(value)},{int(self._options['proxy'])})"
+        timed = self._device.wants_time(return_time=self._options["return_time"])
+        flags = f"{int(self._options['proxy'])},1" if timed else f"{int(self._options['proxy'])}"
+        step = f"__belay_gn({self._key},{board_source(value)},{flags})"
         if not self._started:
             if value is not None:
                 raise TypeError("can't send non-None value to a just-started generator")
             step = f"__belay_g[{self._key}]={self._call}\n{step}"
             self._started = True
         try:
-            result = self._device.step_generator(step, **self._options)
+            result = self._device.step_generator(
+                step, trusted=self._options["trusted"], return_time=self._options["return_time"], timed=timed
+            )
         except BaseException:
             self._finished = True
             raise
@@ -406,21 +422,33 @@ class ExecuterMarker:
     def __call__(self, f: Optional[F] = None, /, **options: Any) -> Any:
         if f is None:
             return functools.partial(self.__call__, **options)
-        implementation = options.pop("implementation", None)
+        implementation = options.pop("implementation", None) or None
+        name = getattr(f, "__name__", repr(f))
+        if self.name in ("setup", "teardown") and inspect.isgeneratorfunction(f):
+            raise DefinitionError(f"@Device.{self.name} does not take generators ({name!r} yields)")
+        has_parameters = bool(inspect.signature(f).parameters)
+        if self.name == "setup" and options.get("autoinit") and has_parameters:
+            raise DefinitionError(f"{name!r}: a @Device.setup(autoinit=True) method takes no arguments")
+        if self.name == "teardown" and has_parameters:
+            raise DefinitionError(f"{name!r}: a @Device.teardown method takes no arguments")
         return MarkedFunction(f, self.name, implementation, options)
 
     def __repr__(self) -> str:
         return f"<Device.{self.name} decorator>"
 
 
+_marks = itertools.count()
+
+
 @define
 class MarkedFunction:
-    """A `Device` subclass method marked with ``@Device.<executer>``."""
+    """A `Device` subclass method marked with ``@Device.<executer>``; ``order`` counts definitions."""
 
     function: Callable[..., Any]
     executer: str
     implementation: Optional[str]
     options: dict[str, Any]
+    order: int = field(factory=lambda: next(_marks))
 
     @property
     def __name__(self) -> str:

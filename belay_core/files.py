@@ -282,7 +282,7 @@ def __belay_G(p,n):
  return __ENCODE__(__belay_F.read(n))
 def __belay_P(v):
  v=repr(v)
- print('\\x02R%d:'%len(v),end='')
+ print(__belay_m+'R%d:'%len(v),end='')
  print(v)
 """
 

@@ -121,20 +121,27 @@ def _unary(template: str, name: str) -> Callable[..., Any]:
 class ProxyObject:
     """A host stand-in for a board object: operations on it run on the board, one round trip each.
 
-    Usually made by `Device.proxy` or returned by a call with ``proxy=True``, not built directly.
+    Usually made by `Device.proxy` or returned by a call with ``proxy=True``; it may also be built
+    directly, as in the original belay: ``ProxyObject(device, "led")``.
 
     Parameters
     ----------
     device
         The device the object lives on.
-    ref
+    name
         Board source that names the object: a global (``"led"``) or an entry Belay keeps
         (``"__belay_o[1234]"``).
+    delete
+        Free the board object when the last proxy of it that has ``delete=True`` is garbage-collected:
+        ``del name`` on the board (for a kept entry, the entry goes), before the device's next call.
     type_name
-        The board object's type name.
-    owned
-        Free the board entry (before the device's next call) when the last proxy naming it is
-        garbage-collected.
+        The board object's type name, if known (shown by ``repr``; asked of the board otherwise).
+
+    Notes
+    -----
+    Attributes a subclass defines on its class (methods, properties, class attributes), and any the
+    instance already holds on the host, are the host's: getting and setting them never reaches the
+    board. Every other attribute is the board object's.
 
     Examples
     --------
@@ -148,16 +155,16 @@ class ProxyObject:
 
     _belay_device: Device
     _belay_ref: str
-    _belay_type: str
+    _belay_type: Optional[str]
     _belay_owned: bool
 
-    def __init__(self, device: Device, ref: str, *, type_name: str, owned: bool) -> None:
+    def __init__(self, device: Device, name: str, delete: bool = True, *, type_name: Optional[str] = None) -> None:
         object.__setattr__(self, "_belay_device", device)
-        object.__setattr__(self, "_belay_ref", ref)
+        object.__setattr__(self, "_belay_ref", name)
         object.__setattr__(self, "_belay_type", type_name)
         object.__setattr__(self, "_belay_owned", False)
-        if owned:
-            _retain(device, ref)
+        if delete:
+            _retain(device, name)
             object.__setattr__(self, "_belay_owned", True)
 
     def __belay_ref__(self) -> str:
@@ -185,7 +192,8 @@ class ProxyObject:
         """Evaluate ``expression``, which must give a value of type ``kind``, as the protocol ``what`` needs."""
         result = self._belay_device.evaluate(expression)
         if not isinstance(result, kind):
-            raise TypeError(f"{what} of the board's {self._belay_type!r} gave a {type(result).__name__!r}")
+            described = self._belay_type or self._belay_ref
+            raise TypeError(f"{what} of the board's {described!r} gave a {type(result).__name__!r}")
         return result
 
     def _belay_run(self, statement: str) -> None:
@@ -199,13 +207,12 @@ class ProxyObject:
             return self
         # A kept entry: the host variable rebinds to the result, a proxy again when the object was changed in
         # place (a list += stays a proxy of that list), else whatever the result is.
-        device = self._belay_device
         source = (
             f"__belay_v={ref}\n__belay_v{symbol}={other}\nif __belay_v is {ref}:"
             "__belay_f('P','%d:%s'%(id(__belay_v),__belay_n(type(__belay_v))))\n"
             "else:__belay_r(__belay_v,1)\ndel __belay_v"
         )
-        return device._run(source, device.timeout, True, False)
+        return self._belay_device.proxy_call(source)
 
     # ------------------------------------------------------------------------------------------------
     # Attributes
@@ -216,12 +223,25 @@ class ProxyObject:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return self._belay_eval(f"{self._belay_ref}.{name}")
 
+    def _belay_host_attribute(self, name: str) -> bool:
+        """Whether ``name`` belongs to the host object: defined by a subclass, or held by the instance."""
+        cls = type(self)
+        if cls is not ProxyObject and any(name in vars(k) for k in cls.__mro__ if k not in (ProxyObject, object)):
+            return True
+        return name in getattr(self, "__dict__", ())
+
     def __setattr__(self, name: str, value: Any) -> None:
+        if self._belay_host_attribute(name):
+            object.__setattr__(self, name, value)
+            return
         if _host_side(name):
             raise AttributeError(f"cannot set {name!r} on a proxy: the name is kept on the host")
         self._belay_run(f"{self._belay_ref}.{name}={_source(value)}")
 
     def __delattr__(self, name: str) -> None:
+        if self._belay_host_attribute(name):
+            object.__delattr__(self, name)
+            return
         if _host_side(name):
             raise AttributeError(f"cannot delete {name!r} from a proxy: the name is kept on the host")
         self._belay_run(f"del {self._belay_ref}.{name}")
@@ -287,13 +307,18 @@ class ProxyObject:
         return result
 
     def __repr__(self) -> str:
-        head = f"<{type(self).__name__} {self._belay_type} {self._belay_ref}"
         try:
-            board = self._belay_device.evaluate(f"repr({self._belay_ref})")
+            if self._belay_type is None:
+                ref = self._belay_ref
+                kind, board = self._belay_device.evaluate(f"(__belay_n(type({ref})),repr({ref}))")
+                object.__setattr__(self, "_belay_type", kind)
+            else:
+                board = self._belay_device.evaluate(f"repr({self._belay_ref})")
         except BelayError as exc:
+            head = f"<{type(self).__name__} {self._belay_type or 'object'} {self._belay_ref}"
             first = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
             return f"{head} (unavailable: {first[0]})>"
-        return f"{head}: {board}>"
+        return f"<{type(self).__name__} {self._belay_type} {self._belay_ref}: {board}>"
 
     def __format__(self, spec: str) -> str:
         if not spec:

@@ -29,6 +29,7 @@ from belay_core.errors import ConnectionLost, DeviceTimeoutError, ProtocolError
 from belay_core.transport import Transport
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+FRIENDLY_PROMPT = b"\r\n>>> "
 SOFT_REBOOT = b"soft reboot\r\n"
 RAW_PASTE_REQUEST = b"\x05A\x01"
 DEFAULT_WINDOW = 128
@@ -92,6 +93,29 @@ class _Timeout(Exception):
     """A deadline passed while waiting for the board (internal)."""
 
 
+class _Desync(Exception):
+    """Bytes of a previous answer came before a call's acknowledgement (internal)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class _PreAck:
+    """The consumer of what the board prints before acknowledging code: a board thread's text only.
+
+    A ``\\x04`` there can only be the rest of a previous answer that ended early (a program printed
+    the raw REPL's end markers), so it raises `_Desync` instead of reaching this call's output.
+    """
+
+    def __init__(self, consumer: OutputConsumer) -> None:
+        self.consumer = consumer
+
+    def __call__(self, data: bytes) -> None:
+        if b"\x04" in data:
+            raise _Desync(data)
+        self.consumer(data)
+
+
 class RawRepl:
     """Speak the raw REPL over a `Transport`.
 
@@ -120,6 +144,7 @@ class RawRepl:
         self._in_raw = False
         self._dirty = True
         self._paste_open = False
+        self.soft_rebooted = False
 
     # ------------------------------------------------------------------------------------------------
     # Bytes
@@ -295,17 +320,27 @@ class RawRepl:
         """
         if self._dirty:
             self.enter(timeout=10.0 if timeout is None else max(timeout, 1.0))
+        if b"\r\n" in code:
+            code = code.replace(b"\r\n", b"\n")  # the board's lexer reads both as one newline
         deadline = None if timeout is None else time.monotonic() + timeout
         self._dirty = True  # until the board's prompt is read back
+        self.soft_rebooted = False
         try:
             consumer = on_stdout or _drop
-            self._send(code, deadline, consumer)
+            try:
+                self._send(code, deadline, _PreAck(consumer))
+            except _Desync as desync:
+                self._resync()
+                raise ProtocolError(
+                    "the board sent the raw REPL's end marker (\\x04) before acknowledging this call's code "
+                    f"({desync.data[-80:]!r}): the rest of an earlier answer (a program that printed the markers "
+                    "\\x04 ... \\x04> itself), or an answer in another mode. Belay interrupted the board and "
+                    "re-entered the raw REPL; this call may or may not have run"
+                ) from None
             self.round_trips += 1
-            self._read_until(b"\x04", deadline, consumer)
-            printed, stderr = split_error(self._read_until(b"\x04", deadline))
+            printed, stderr = split_error(self._read_answer(deadline, consumer))
             if printed:
                 consumer(printed)
-            self._read_until(b">", deadline, consumer)
         except _Timeout:
             recovered = self._recover()
             raise DeviceTimeoutError(
@@ -315,8 +350,104 @@ class RawRepl:
         except KeyboardInterrupt:
             self._recover()
             raise
-        self._dirty = False
+        if not self.soft_rebooted or self._in_raw:
+            self._dirty = False
         return stderr
+
+    def _read_answer(self, deadline: Optional[float], consumer: OutputConsumer) -> bytes:
+        r"""Read the answer to code the board accepted: stdout ``\x04`` error part ``\x04`` ``>``.
+
+        A program may print ``\x04`` itself, so the first ``\x04`` is only a candidate for the end of
+        stdout. It is the end when what follows the next ``\x04`` is the prompt (with, at most, a board
+        thread's text before it) or a soft reboot; when another ``\x04`` or a traceback follows instead,
+        the candidate and what came after it were printed by the program, and the next ``\x04`` is the
+        candidate. Output before the first candidate streams as it arrives; after a program's ``\x04``,
+        its output waits until the answer's structure is known.
+
+        Returns
+        -------
+        bytes
+            The error part (thread text and the call's traceback, see `split_error`).
+        """
+        self._read_until(b"\x04", deadline, consumer)
+        while True:
+            error = self._read_until(b"\x04", deadline)
+            verdict = self._after_error_part(deadline, consumer)
+            if verdict != "shift":
+                return error
+            consumer(b"\x04" + error)
+
+    def _after_error_part(self, deadline: Optional[float], consumer: OutputConsumer) -> str:
+        """Decide what the ``\x04`` just read ended: ``"prompt"``, ``"reboot"`` or ``"shift"`` (see `_read_answer`)."""
+        buffer = self._buffer
+        while not buffer:
+            self._fill(deadline)
+        first = buffer[:1]
+        if first == b">":
+            del buffer[:1]
+            return "prompt"
+        if first == b"\x04":
+            return "shift"
+        if first in (b"M", b"s") and self._soft_reboot_follows(deadline):
+            self._after_reboot(deadline)
+            return "reboot"
+        # Text up to the next '>' or '\x04': a board thread's (then the prompt follows), or the start of
+        # the real error part after a program's \x04 (a traceback, or text ending in \x04).
+        start = 0
+        while True:
+            ends = [i for i in (buffer.find(b">", start), buffer.find(b"\x04", start)) if i >= 0]
+            if ends:
+                end = min(ends)
+                break
+            start = len(buffer)
+            self._fill(deadline)
+        text = bytes(buffer[:end])
+        if buffer[end : end + 1] == b"\x04" or split_error(text)[1]:
+            return "shift"
+        del buffer[: end + 1]
+        consumer(text)
+        return "prompt"
+
+    def _soft_reboot_follows(self, deadline: Optional[float]) -> bool:
+        """Whether the bytes waiting begin with the firmware's soft-reboot line (reading until it can tell)."""
+        for line in (b"MPY: " + SOFT_REBOOT, SOFT_REBOOT):
+            while True:
+                have = bytes(self._buffer[: len(line)])
+                if not line.startswith(have):
+                    break
+                if len(have) == len(line):
+                    return True
+                self._fill(deadline)
+        return False
+
+    def _after_reboot(self, deadline: Optional[float]) -> None:
+        """Read a soft reboot through to the prompt the firmware gives after it (raw or friendly)."""
+        self.soft_rebooted = True
+        self._paste_open = False
+        later = time.monotonic() + RECOVER_TIMEOUT + 7.0
+        deadline = later if deadline is None else max(deadline, later)
+        while True:
+            raw = self._buffer.find(RAW_BANNER)
+            friendly = self._buffer.find(FRIENDLY_PROMPT)
+            found = [i for i in (raw, friendly) if i >= 0]
+            if found:
+                break
+            self._fill(deadline)
+        if raw >= 0 and (friendly < 0 or raw < friendly):
+            del self._buffer[: raw + len(RAW_BANNER)]
+            self._in_raw = True
+        else:
+            del self._buffer[: friendly + len(FRIENDLY_PROMPT)]
+            self._in_raw = False
+            self._dirty = True
+
+    def _resync(self) -> None:
+        """Interrupt the board and enter the raw REPL afresh (after an answer that could not be trusted)."""
+        self._dirty = True
+        try:
+            self.enter()
+        except (DeviceTimeoutError, ProtocolError):
+            pass  # still dirty: the next call tries again
 
     def _send(self, code: bytes, deadline: Optional[float], consumer: OutputConsumer) -> None:
         """Send ``code``; output the board prints meanwhile (a board thread's) goes to ``consumer``."""

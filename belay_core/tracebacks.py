@@ -101,3 +101,27 @@ def device_error(traceback: str) -> DeviceError:
         except TypeError:  # an exception whose constructor needs more than a message
             pass
     return DeviceError(traceback)
+
+
+_WRAPPER = re.compile(r'^\s*File "<stdin>", line \d+, in __belay_x\s*$')
+_STDIN_MODULE = re.compile(r'^\s*File "<stdin>", line \d+, in <module>\s*$')
+
+
+def unwrap_exit_frames(traceback: str) -> str:
+    """Remove the frames of Belay's ``SystemExit`` catcher from a board traceback.
+
+    Code that may call ``sys.exit()`` runs through the board helper ``__belay_x`` (see
+    `belay_core.source.catch_exit`), which compiles it as ``<string>``: its frames are dropped, with the
+    ``<module>`` frame that called it, and ``<string>`` frames are named ``<stdin>`` again.
+    """
+    if "__belay_x" not in traceback and '"<string>"' not in traceback:
+        return traceback
+    lines = traceback.replace("\r\n", "\n").split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if _WRAPPER.match(line):
+            if kept and _STDIN_MODULE.match(kept[-1]):
+                kept.pop()
+            continue
+        kept.append(line.replace('File "<string>"', 'File "<stdin>"'))
+    return "\n".join(kept)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 KNOWN_PLUGINS: tuple[tuple[str, str], ...] = (
     (r"^wss?://", "belay-webrepl"),
@@ -36,6 +36,12 @@ class Transport(abc.ABC):
 
     soft_reset_on_connect: bool = True
     """Whether `Device` may soft-reset the board on connect (a soft reset ends a WebREPL connection)."""
+
+    legacy_options: ClassVar[frozenset[str]] = frozenset()
+    """Which of the original belay's connection keywords (``baudrate``, ``user``, ``password``,
+    ``exclusive``) this transport takes through ``**options``; keyword parameters of ``__init__`` with
+    those names count without being listed. `Device` drops the others, as the original ignored
+    ``baudrate`` for a network board."""
 
     def __init__(self, spec: str, **options: Any) -> None:
         self.spec = spec

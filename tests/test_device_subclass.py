@@ -13,7 +13,11 @@ class Board(Device):
     calls: list[str]
 
     @Device.setup(autoinit=True)
-    def setup(threshold=10):
+    def setup():
+        limit = 20
+
+    @Device.setup
+    def set_limit(threshold=10):
         limit = threshold * 2
 
     @Device.task
@@ -49,7 +53,7 @@ def test_subclass_autoinit_tasks_and_hooks(board):
         assert device.read_limit() == 20
         assert device.calls == ["pre", "post"]
         assert device.limit_before is False  # __pre_autoinit__ runs before the autoinit setup
-        device.setup(threshold=1)
+        device.set_limit(threshold=1)
         assert device.read_limit() == 2
         device.tolerant()  # ignore_errors in the class form too
 

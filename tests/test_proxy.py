@@ -100,9 +100,11 @@ def test_proxy_of_an_import(device):
     assert sys_proxy.platform == device.implementation.platform
 
 
-def test_proxy_of_two_imports_is_refused(device):
-    with pytest.raises(BelayError, match="one name"):
-        device.proxy("import sys, gc")
+def test_proxy_of_two_imports_is_a_tuple(device):
+    sys_proxy, gc_proxy = device.proxy("import sys, gc")
+    assert sys_proxy.__belay_ref__() == "sys"
+    assert gc_proxy.__belay_ref__() == "gc"
+    assert callable(gc_proxy.collect)
 
 
 def test_non_plain_results_come_back_as_proxies(device):

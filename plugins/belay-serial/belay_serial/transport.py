@@ -81,6 +81,7 @@ class SerialTransport(Transport):
     """
 
     restartable = False
+    legacy_options = frozenset({"baudrate", "exclusive"})
 
     def __init__(self, spec: str, **options: Any) -> None:
         self.settings = _options(options)
