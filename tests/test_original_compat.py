@@ -973,6 +973,18 @@ class CompatCircuitOnlyDevice(belay.Device):
         return "circuitpython"
 
 
+class CompatFallbackParent(belay.Device):
+    @belay.Device.task
+    def which():
+        return "parent"
+
+
+class CompatFallbackChild(CompatFallbackParent):
+    @belay.Device.task(implementation="circuitpython")
+    def which():
+        return "child on circuitpython"
+
+
 class CompatIgnoreErrorsDevice(belay.Device):
     @belay.Device.setup(ignore_errors=True)
     def fails():
@@ -1033,6 +1045,14 @@ def test_no_matching_overload_raises_no_matching_executer_error(board):
     # original); raising it when the method is used is the other faithful place.
     with pytest.raises(belay.NoMatchingExecuterError), CompatCircuitOnlyDevice(board) as device:
         device.which  # noqa: B018
+
+
+@pytest.mark.parametrize("board", ["unix"], indirect=True)
+def test_no_overload_in_the_class_falls_back_to_the_parent_method(board):
+    # ExecuterMethod.__get__: "no matching overload in owner class, check next in line" (super()).
+    # Checked with the original.
+    with CompatFallbackChild(board) as device:
+        assert device.which() == "parent"
 
 
 @pytest.mark.parametrize("board", ["unix"], indirect=True)
