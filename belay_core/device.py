@@ -13,6 +13,7 @@ import string
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,7 +24,6 @@ from attrs import define, field
 from belay_core import _board
 from belay_core._output import Frame, ResultFilter, TextSink
 from belay_core.errors import (
-    BelayError,
     ConnectionLost,
     DefinitionError,
     DeviceClosedError,
@@ -37,6 +37,7 @@ from belay_core.errors import (
 from belay_core.executers import Executer, ExecuterMarker, FunctionSource, MarkedFunction
 from belay_core.files import FilesMixin
 from belay_core.repl import RawRepl
+from belay_core.sentinels import UNPARSABLE_RESULT
 from belay_core.source import catch_exit, dedent, escape_controls, mentions_exit, worth_minifying
 from belay_core.timesync import TimeSync
 from belay_core.tracebacks import SourceOrigin, device_error, remap, unwrap_exit_frames
@@ -68,6 +69,14 @@ ARCHITECTURES: tuple[Optional[str], ...] = (
 """Native architectures by the number in bits 10+ of ``sys.implementation._mpy``."""
 
 
+def _arch(value: Union[str, int, None]) -> Optional[str]:
+    """An architecture name; an int is a ``sys.implementation._mpy`` value, as the original took."""
+    if value is None or isinstance(value, str):
+        return value
+    index = (int(value) >> 10) & 0xF
+    return ARCHITECTURES[index] if index < len(ARCHITECTURES) else f"arch{index}"
+
+
 @define(frozen=True)
 class Implementation:
     """What firmware runs on the board, gathered at connect.
@@ -82,7 +91,7 @@ class Implementation:
         ``sys.platform``: ``"rp2"``, ``"esp32"``, ``"linux"``, ``"webassembly"``, ``"microbit"``, ...
     arch
         Native code architecture (``"x64"``, ``"armv6m"``, ``"rv64imc"``), ``None`` when the firmware
-        has none or does not say.
+        has none or does not say. An int is read as ``sys.implementation._mpy``, as in the original.
     emitters
         Code emitters available besides bytecode: ``("native", "viper")``, or ``()``.
     mpy_version, mpy_sub_version
@@ -92,9 +101,9 @@ class Implementation:
     """
 
     name: str
-    version: tuple[int, ...]
-    platform: str
-    arch: Optional[str] = None
+    version: tuple[int, ...] = (0, 0, 0)
+    platform: str = ""
+    arch: Optional[str] = field(default=None, converter=_arch)
     emitters: tuple[str, ...] = ()
     mpy_version: Optional[int] = None
     mpy_sub_version: Optional[int] = None
@@ -575,16 +584,15 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 if name in seen:
                     continue
                 if isinstance(value, _ExecuterMethod):
-                    seen.add(name)
                     marked = value.choose(self.implementation.name)
                 elif isinstance(value, MarkedFunction):  # in a plain mixin class
-                    seen.add(name)
                     marked = value if value.implementation in (None, self.implementation.name) else None
                 else:
                     if not name.startswith("__"):
                         seen.add(name)  # a plain attribute hides what a class further down defines
                     continue
-                if marked is not None:
+                if marked is not None:  # else a base class may have a fitting one (as the original)
+                    seen.add(name)
                     chosen.append((name, marked))
         chosen.sort(key=lambda item: item[1].order)  # definition order: base classes first, then top to bottom
         autoinit = []
@@ -716,11 +724,33 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         if proxy:
             names = _imported_names(code)
             if names:
-                self.run_statements(code, timeout=timeout, stream_out=stream_out, record=record)
-                proxies = tuple(ProxyObject(self, n, delete=bool(delete)) for n in names)
-                return proxies[0] if len(proxies) == 1 else proxies
+                return self._import_proxies(code, names, bool(delete), timeout, stream_out, record)
+        if return_time:
+            raise UsageError("return_time=True needs an expression: a statement gives no value to time")
         self.run_statements(code, timeout=timeout, stream_out=stream_out, record=record)
-        return (None, datetime.now()) if return_time else None
+        return None
+
+    def _import_proxies(
+        self,
+        code: str,
+        names: list[str],
+        delete: bool,
+        timeout: Optional[float] = _UNSET,
+        stream_out: Optional[TextSink] = _UNSET,
+        record: Optional[bool] = False,
+    ) -> Any:
+        """Run an import; give a proxy of each non-plain name it binds and the value of each plain one.
+
+        One round trip. A tuple when the import binds several names (``from math import cos, pi``).
+        """
+        from belay_core.proxy import ProxyObject
+
+        report = f"\n__belay_r(tuple((1,v)if type(v)in __belay_S else(0,0)for v in({','.join(names)},)))"
+        found = self._run(code + report, self._timeout(timeout), True, False, stream_out, record=record, user=True)
+        results = tuple(
+            value if plain else ProxyObject(self, n, delete=delete) for n, (plain, value) in zip(names, found)
+        )
+        return results[0] if len(results) == 1 else results
 
     def evaluate(
         self,
@@ -751,7 +781,9 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         timed = self.wants_time(with_timing, return_time)
         flags = f"{int(proxy)},1" if timed else f"{int(proxy)}"
         source = f"__belay_r({expression}\n,{flags})"
-        return self._evaluate_source(source, timeout, stream_out, trusted, record, return_time, timed, delete)
+        return self._evaluate_source(
+            source, timeout, stream_out, trusted, record, return_time, timed, delete, with_timing=with_timing
+        )
 
     def _evaluate_source(
         self,
@@ -764,7 +796,16 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         timed: bool,
         delete: Optional[bool] = None,
         stop_ok: bool = False,
+        with_timing: Optional[bool] = None,
     ) -> Any:
+        if return_time and self._time.sample is None:
+            if self.auto_sync_time:
+                self.sync_time()
+            elif with_timing is not True:
+                raise UsageError(
+                    "return_time=True needs the board's clock related to the host's: call device.sync_time() "
+                    "first, pass with_timing=True, or connect with auto_sync_time=True"
+                )
         sent = time.time()
         frame = self._run(
             source, self._timeout(timeout), True, trusted, stream_out, record=record, user=True, raw_frame=True
@@ -777,7 +818,6 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             return value
         if frame.ticks is None:
             raise NotBelayResponseError("the board's result carried no time")
-        self._ensure_time_sync()
         return value, datetime.fromtimestamp(self._time.host_time(frame.ticks))
 
     def wants_time(self, with_timing: Optional[bool] = None, return_time: bool = False) -> bool:
@@ -934,21 +974,21 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             return ProxyObject(self, f"__belay_o[{ident}]", delete=owned, type_name=type_name)
         if kind == "O":
             type_name, _, text = payload.partition(":")
-            if not trusted:
-                raise BelayError(
-                    f"the board returned a {type_name!r} ({text[:120]}), which is not a plain value: "
-                    "ask for a proxy (device.proxy(...), @device.task(proxy=True)) or pass trusted=True"
-                )
-            return eval(text)
+            if trusted:
+                return eval(text)
+            view = text.partition("(")[0]
+            if view in _VIEWS and text.endswith(")"):
+                try:  # the original's extended literal_eval: a dict view comes back as a list
+                    return list(ast.literal_eval(text[len(view) + 1 : -1]))
+                except (ValueError, SyntaxError):
+                    pass
+            return _unparsable(f"a {type_name!r} ({text[:120]}), which is not a plain value")
         if trusted:
             return eval(payload)
         try:
             return ast.literal_eval(payload)
         except (ValueError, SyntaxError):
-            raise BelayError(
-                f"the result {payload[:200]!r} holds values that are not Python literals; "
-                "pass trusted=True to evaluate it, or return plain values"
-            ) from None
+            return _unparsable(f"{payload[:200]!r}, which holds values that are not Python literals")
 
     # ------------------------------------------------------------------------------------------------
     # Proxies
@@ -978,9 +1018,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             return ProxyObject(self, expression, delete=bool(delete))
         names = _imported_names(expression)
         if names:
-            self.run_statements(expression)
-            proxies = tuple(ProxyObject(self, n, delete=bool(delete)) for n in names)
-            return proxies[0] if len(proxies) == 1 else proxies
+            return self._import_proxies(expression, names, bool(delete))
         keep = (
             f"__belay_v=(\n{expression}\n)\n__belay_o[id(__belay_v)]=__belay_v\n"
             "__belay_f('P','%d:%s'%(id(__belay_v),__belay_n(type(__belay_v))))\ndel __belay_v"
@@ -1237,6 +1275,25 @@ class Device(FilesMixin, metaclass=DeviceMeta):
 
 
 _DEVICE_CLASS.append(Device)
+
+
+_VIEWS = ("dict_keys", "dict_values", "dict_items")
+
+
+class UnparsableResultWarning(UserWarning):
+    """A call returned `UNPARSABLE_RESULT`: the board's value has no plain host equivalent."""
+
+
+def _unparsable(what: str) -> Any:
+    """`UNPARSABLE_RESULT`, as the original returns, with a warning that says what to do instead."""
+    warnings.warn(
+        UnparsableResultWarning(
+            f"the board returned {what}: the call gives UNPARSABLE_RESULT. Ask for a proxy "
+            "(device.proxy(...), proxy=True, @device.task(proxy=True)) or pass trusted=True"
+        ),
+        stacklevel=5,
+    )
+    return UNPARSABLE_RESULT
 
 
 def _imported_names(code: str) -> list[str]:

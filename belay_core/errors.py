@@ -22,6 +22,10 @@ class PluginError(BelayError):
     """A plugin failed to load or registered something invalid."""
 
 
+class MissingPluginError(PluginError, ImportError):
+    """A name or feature comes from a plugin distribution that is not installed (the message names it)."""
+
+
 class UsageError(BelayError, ValueError):
     """A call or a definition was given something Belay cannot use; also a `ValueError`, as in the original."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import textwrap
 import token
 import tokenize
 from collections.abc import Sequence
@@ -155,7 +156,8 @@ def minify(source: str) -> str:
     """Shrink Python source without changing its meaning or any line number.
 
     Comments and docstrings are removed (a docstring that is a body's only statement becomes ``0``,
-    and the lines it spanned stay as blank lines), indentation becomes one space per level, and white
+    and the lines it spanned stay as blank lines), indentation becomes one space per level (an indented
+    snippet is dedented first), and white
     space between tokens is dropped wherever the tokenizer does not need it. String literals and
     f-strings are kept unchanged; backslash continuations are kept so each token stays on its line.
     Line endings become ``\\n`` (Python reads ``\\r\\n`` and ``\\r`` as ``\\n`` anyway).
@@ -179,6 +181,8 @@ def minify(source: str) -> str:
     text = source[1:] if source.startswith("\ufeff") else source
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text[:1] in (" ", "\t"):
+        text = textwrap.dedent(text)  # an indented snippet, as the original belay's minify took it
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, ValueError):  # IndentationError is a SyntaxError

@@ -307,18 +307,13 @@ class ProxyObject:
         return result
 
     def __repr__(self) -> str:
+        """``<ProxyObject REPR>``, with the board object's repr, as the original belay shows it."""
         try:
-            if self._belay_type is None:
-                ref = self._belay_ref
-                kind, board = self._belay_device.evaluate(f"(__belay_n(type({ref})),repr({ref}))")
-                object.__setattr__(self, "_belay_type", kind)
-            else:
-                board = self._belay_device.evaluate(f"repr({self._belay_ref})")
+            board = self._belay_device.evaluate(f"repr({self._belay_ref})")
         except BelayError as exc:
-            head = f"<{type(self).__name__} {self._belay_type or 'object'} {self._belay_ref}"
             first = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
-            return f"{head} (unavailable: {first[0]})>"
-        return f"<{type(self).__name__} {self._belay_type} {self._belay_ref}: {board}>"
+            return f"<{type(self).__name__} {self._belay_ref} (unavailable: {first[0]})>"
+        return f"<{type(self).__name__} {board}>"
 
     def __format__(self, spec: str) -> str:
         if not spec:

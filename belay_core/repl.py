@@ -338,9 +338,12 @@ class RawRepl:
                     "re-entered the raw REPL; this call may or may not have run"
                 ) from None
             self.round_trips += 1
-            printed, stderr = split_error(self._read_answer(deadline, consumer))
+            error, before_prompt = self._read_answer(deadline, consumer)
+            printed, stderr = split_error(error)
             if printed:
                 consumer(printed)
+            if before_prompt:
+                consumer(before_prompt)
         except _Timeout:
             recovered = self._recover()
             raise DeviceTimeoutError(
@@ -366,31 +369,35 @@ class RawRepl:
 
         Returns
         -------
-        bytes
-            The error part (thread text and the call's traceback, see `split_error`).
+        tuple of bytes
+            The error part (thread text and the call's traceback, see `split_error`), and what a board
+            thread printed after it, before the prompt.
         """
         self._read_until(b"\x04", deadline, consumer)
         while True:
             error = self._read_until(b"\x04", deadline)
-            verdict = self._after_error_part(deadline, consumer)
+            verdict, before_prompt = self._after_error_part(deadline)
             if verdict != "shift":
-                return error
+                return error, before_prompt
             consumer(b"\x04" + error)
 
-    def _after_error_part(self, deadline: Optional[float], consumer: OutputConsumer) -> str:
-        """Decide what the ``\x04`` just read ended: ``"prompt"``, ``"reboot"`` or ``"shift"`` (see `_read_answer`)."""
+    def _after_error_part(self, deadline: Optional[float]) -> tuple[str, bytes]:
+        """Decide what the ``\x04`` just read ended: ``"prompt"``, ``"reboot"`` or ``"shift"`` (see `_read_answer`).
+
+        Returns the verdict and, for ``"prompt"``, what a board thread printed before the prompt.
+        """
         buffer = self._buffer
         while not buffer:
             self._fill(deadline)
         first = buffer[:1]
         if first == b">":
             del buffer[:1]
-            return "prompt"
+            return "prompt", b""
         if first == b"\x04":
-            return "shift"
+            return "shift", b""
         if first in (b"M", b"s") and self._soft_reboot_follows(deadline):
             self._after_reboot(deadline)
-            return "reboot"
+            return "reboot", b""
         # Text up to the next '>' or '\x04': a board thread's (then the prompt follows), or the start of
         # the real error part after a program's \x04 (a traceback, or text ending in \x04).
         start = 0
@@ -403,10 +410,9 @@ class RawRepl:
             self._fill(deadline)
         text = bytes(buffer[:end])
         if buffer[end : end + 1] == b"\x04" or split_error(text)[1]:
-            return "shift"
+            return "shift", b""
         del buffer[: end + 1]
-        consumer(text)
-        return "prompt"
+        return "prompt", text
 
     def _soft_reboot_follows(self, deadline: Optional[float]) -> bool:
         """Whether the bytes waiting begin with the firmware's soft-reboot line (reading until it can tell)."""

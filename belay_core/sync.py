@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from attrs import define, field
 
-from belay_core.errors import BelayError, FeatureUnavailableError
+from belay_core.errors import BelayError, FeatureUnavailableError, UsageError
 
 if TYPE_CHECKING:
     from belay_core.device import Device
@@ -84,10 +84,10 @@ def normalize_dst(dst: str) -> str:
         For relative paths or paths that climb out of the root.
     """
     if not dst.startswith("/"):
-        raise BelayError(f"dst must be an absolute board path such as '/' or '/app', not {dst!r}")
+        raise UsageError(f"dst must be an absolute board path such as '/' or '/app', not {dst!r}")
     parts = PurePosixPath(dst).parts
     if ".." in parts:
-        raise BelayError(f"dst must not contain '..': {dst!r}")
+        raise UsageError(f"dst must not contain '..': {dst!r}")
     normal = posixpath.normpath(dst)
     return "/" if normal in ("/", "//") else normal
 
@@ -327,7 +327,7 @@ def sync(
     device: Device,
     folder: Union[str, Path],
     dst: str = "/",
-    keep: Optional[Union[str, Sequence[str]]] = None,
+    keep: Union[str, Sequence[str], bool, None] = None,
     ignore: Optional[Union[str, Sequence[str]]] = None,
     minify: Union[bool, str] = True,
     mpy_cross: Union[bool, str, Path, None] = None,
@@ -335,18 +335,23 @@ def sync(
     progress: Optional[Progress] = None,
     owned: Optional[set[str]] = None,
 ) -> SyncPlan:
-    """Sync ``folder`` to ``dst`` on the board; see `belay_core.Device.sync`."""
+    """Sync ``folder`` (or one file) to ``dst`` on the board; see `belay_core.Device.sync`."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise BelayError(f"cannot sync {str(folder)!r}: not a folder")
     dst = normalize_dst(dst)
     if isinstance(keep, str):
         keep = [keep]
     if isinstance(ignore, str):
         ignore = [ignore]
+    if keep is True:
+        owned, keep = set(), []  # remove nothing
     keep = list(DEFAULT_KEEP_AT_ROOT if keep is None and dst == "/" else keep or [])
     keep = [k.strip("/") for k in keep if k.strip("/")]
-    files = collect_host_files(folder, ignore=ignore)
+    if folder.is_file():  # one file into dst, removing nothing (as the original belay)
+        files, folder, owned = [folder], folder.parent, set()
+    elif folder.is_dir():
+        files = collect_host_files(folder, ignore=ignore)
+    else:
+        raise UsageError(f"cannot sync {str(folder)!r}: no such file or folder")
     flat = device.implementation.platform == "microbit"
     if flat and (dst != "/" or any(len(f.relative_to(folder).parts) > 1 for f in files)):
         raise FeatureUnavailableError(

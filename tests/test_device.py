@@ -8,7 +8,7 @@ import os
 import pytest
 
 from belay_core import (
-    BelayError,
+    UNPARSABLE_RESULT,
     ConnectionLost,
     Device,
     DeviceClosedError,
@@ -16,6 +16,7 @@ from belay_core import (
     DeviceSpecError,
     DeviceTimeoutError,
 )
+from belay_core.device import UnparsableResultWarning
 
 
 def test_expressions_return_values(device):
@@ -81,11 +82,12 @@ def test_syntax_error_on_the_board(device):
     assert caught.value.exception_name == "SyntaxError"
 
 
-def test_non_literal_result_is_a_clear_error_unless_trusted(device):
-    with pytest.raises(BelayError, match=r"returned a .object.*not a plain value"):
-        device("object()")
-    with pytest.raises(BelayError, match="not Python literals"):
-        device("[object()]")
+def test_non_literal_result_is_unparsable_with_a_warning_unless_trusted(device):
+    # The original belay's UNPARSABLE_RESULT, with a warning saying what to do instead.
+    with pytest.warns(UnparsableResultWarning, match=r"returned a .object.*not a plain value.*proxy"):
+        assert device("object()") is UNPARSABLE_RESULT
+    with pytest.warns(UnparsableResultWarning, match="not Python literals"):
+        assert device("[object()]") is UNPARSABLE_RESULT
     assert device("{1, 2}", trusted=True) == {1, 2}
 
 

@@ -133,7 +133,7 @@ def test_no_minify(tree_device, tmp_path):
 
 
 def test_bad_arguments(tree_device, tmp_path):
-    with pytest.raises(BelayError, match="not a folder"):
+    with pytest.raises(BelayError, match="no such file or folder"):
         tree_device.sync(tmp_path / "missing")
     with pytest.raises(BelayError, match="absolute"):
         tree_device.sync(tmp_path, dst="app")

@@ -15,6 +15,7 @@ _LAZY = {
     "UsbSpecifier": "belay_serial.usb",
     "SerialPort": "belay_serial.usb",
     "list_devices": "belay_serial.usb",
+    "list_usb_specifiers": "belay_serial.usb",
     "KNOWN_VENDORS": "belay_serial.usb",
     "SerialTransport": "belay_serial.transport",
     "PortBusyError": "belay_serial.errors",
@@ -44,4 +45,5 @@ __all__ = [
     "UsbSpecifier",
     "__version__",
     "list_devices",
+    "list_usb_specifiers",
 ]

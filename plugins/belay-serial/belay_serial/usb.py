@@ -11,9 +11,9 @@ import json
 from typing import Any, Optional, Union
 
 from attrs import define
-from pydantic import BaseModel, ConfigDict, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
-from belay_core.errors import DeviceSpecError
+from belay_core.errors import DeviceSpecError, InsufficientSpecifierError
 from belay_serial.errors import PortNotFoundError
 
 KNOWN_VENDORS: dict[int, str] = {
@@ -164,6 +164,23 @@ def list_devices(*, all_ports: bool = False) -> list[SerialPort]:
     return sorted(ports, key=lambda p: p.port)
 
 
+def list_usb_specifiers() -> list[UsbSpecifier]:
+    """The original belay's ``list_devices()``: a `UsbSpecifier` for each attached port with USB details.
+
+    Each carries its port name in ``device`` (not part of its JSON), so ``to_port()`` returns it.
+
+    Returns
+    -------
+    list of UsbSpecifier
+    """
+    found = []
+    for port in list_devices(all_ports=True):
+        fields = {name: getattr(port, name) for name in USB_FIELDS if getattr(port, name) is not None}
+        if fields:
+            found.append(UsbSpecifier(**fields, device=port.port))
+    return found
+
+
 def board_ports() -> list[SerialPort]:
     """USB serial ports whose vendor id is a known board or bridge vendor (`KNOWN_VENDORS`)."""
     return [p for p in list_devices() if p.known]
@@ -228,6 +245,8 @@ class UsbSpecifier(BaseModel):
     manufacturer: Optional[str] = None
     product: Optional[str] = None
     location: Optional[str] = None
+    device: Optional[str] = Field(default=None, exclude=True)
+    """The port this specifier was listed from (`list_usb_specifiers`), as the original's had it."""
 
     @field_validator("vid", "pid", mode="before")
     @classmethod
@@ -334,9 +353,11 @@ class UsbSpecifier(BaseModel):
         ------
         PortNotFoundError
             When none matches (a `ConnectionLost`: the board may be unplugged), listing attached boards.
-        DeviceSpecError
+        InsufficientSpecifierError
             When several match, listing them: add fields (serial_number, location) to choose one.
         """
+        if self.device is not None:
+            return self.device
         ports = list_devices() if ports is None else ports
         matching = self.find(ports)
         if len(matching) == 1:
@@ -346,7 +367,7 @@ class UsbSpecifier(BaseModel):
                 f"no attached serial port matches {self.to_spec()}. Attached USB serial ports:\n"
                 + describe_ports(ports)
             )
-        raise DeviceSpecError(
+        raise InsufficientSpecifierError(
             f"{len(matching)} attached serial ports match {self.to_spec()}; add serial_number or location "
             "to choose one:\n" + describe_ports(matching)
         )
