@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import click
 
-from belay_core.errors import BelayError, DeviceError
+from belay_core.errors import BelayError, DeviceError, DeviceExit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -96,6 +96,14 @@ def reporting() -> Iterator[None]:
     """Turn Belay errors into a clean message and a non-zero exit, with no host stack trace."""
     try:
         yield
+    except DeviceExit as exc:
+        # The program on the board called sys.exit(): exit as CPython would for that code.
+        if not exc.known:
+            click.echo("the program on the board called sys.exit() with a code Belay could not see", err=True)
+            sys.exit(1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            click.echo(str(exc.code), err=True)
+        sys.exit(exc.exit_status)
     except DeviceError as exc:
         click.echo(exc.traceback, err=True)
         sys.exit(1)

@@ -29,6 +29,9 @@ def run(
 ) -> None:
     """Run a local Python FILE on the board, streaming its output.
 
+    The file runs as a program, as the firmware runs one; tracebacks point at its lines, and a
+    sys.exit(CODE) on the board ends this command with CODE.
+
     With --local, run COMMAND... here instead, with MICROPYPATH set so a local MicroPython (the unix
     port) imports the project's dependencies as the board would from /lib: a pseudo virtual
     environment. The exit code is COMMAND's.
@@ -49,10 +52,12 @@ def run(
     if not file.is_file():
         raise click.BadParameter(f"{file}: no such file", param_hint="FILE")
     from belay_core.device import Device
+    from belay_core.tracebacks import SourceOrigin
 
     source = file.read_text(encoding="utf-8")
     with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
-        device(source if not source.strip() or "\n" in source.strip() else source + "\n")
+        # Run as a program, as the firmware runs a file: a file that is one expression prints nothing.
+        device.run_statements(source, origin=SourceOrigin(str(file), 1))
 
 
 def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
