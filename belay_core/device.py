@@ -1214,6 +1214,37 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             self._repl.soft_reset()
             self._replay()
 
+    def terminal(self, *, exit_char: str = chr(0x1D)) -> None:
+        """The board's own REPL at this terminal until ``exit_char`` (Ctrl-], as the original belay).
+
+        Keys go to the board as typed; the host terminal is in raw mode for the session. Afterwards
+        the device is back in the raw REPL; if the board was reset meanwhile (Ctrl-D), Belay's helpers,
+        start-up code and recorded calls are restored, as after `soft_reset`.
+        """
+        import sys as _sys
+
+        from belay_core.terminal import TerminalSession, raw_stdin
+
+        with self._lock:
+            if self._closed:
+                raise DeviceClosedError(f"the device {self.spec!r} is closed")
+            self._repl.exit()
+            self._transport.write(b"\r")  # the friendly prompt, for the person at the keyboard
+            stdin_fd = _sys.stdin.fileno()
+            session = TerminalSession(
+                self._transport, stdin_fd, _sys.stdout.buffer, 0.2 if os.isatty(stdin_fd) else 1.0, exit_char.encode()
+            )
+            with raw_stdin(stdin_fd):
+                session.run()
+            if session.lost is not None:
+                raise ConnectionLost(f"the line to {self.spec!r} was lost during the terminal session: {session.lost}")
+            self._repl.enter()
+            found: list[bytes] = []
+            self._repl.exec(b"print('__belay_r' in globals())", timeout=self.timeout, on_stdout=found.append)
+            if b"True" not in b"".join(found):
+                self._deferred.clear()
+                self._replay()
+
     def reconnect(self, attempts: Optional[int] = None) -> None:
         """Open the line again (restarting an emulated or ``exec:`` board) and replay recorded code.
 

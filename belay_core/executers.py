@@ -249,10 +249,13 @@ class TeardownExecuter(SetupExecuter):
         *,
         minify: Union[bool, str] = True,
         register: bool = True,
-        record: bool = False,
+        record: bool = True,
         ignore_errors: bool = False,
     ) -> Callable[..., None]:
-        """Return a host function that runs the body of ``f``; it also runs at `Device.close`."""
+        """Return a host function that runs the body of ``f``; it also runs at `Device.close`.
+
+        The options are a setup's; ``record`` defaults to ``True``, as in the original belay.
+        """
         if inspect.signature(f).parameters:
             raise DefinitionError(f"@device.teardown functions take no arguments ({f.__name__!r} does)")
         run = super().register(f, minify=minify, register=register, record=record, ignore_errors=ignore_errors)

@@ -1290,3 +1290,35 @@ def test_lost_board_without_attempts_raises_connection_lost(board):
         with pytest.raises(belay.ConnectionFailedError) as excinfo:
             device("1 + 1")
         assert isinstance(excinfo.value, belay.ConnectionLost)
+
+
+TERMINAL_SCRIPT = """
+import belay_core as belay
+
+with belay.Device("emu:unix") as device:
+    device("x = 5")
+    device.terminal()
+    print("after", device("x + 1"), device("'y' in globals() and y"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("keys", "after"),
+    [
+        (b"y = 41\r\nprint(y + 1)\r\n\x1d", "after 6 41"),  # the REPL's state is the device's
+        (b"y = 41\r\n\x04\x1d", None),  # Ctrl-D soft-resets the board: Belay's helpers come back
+    ],
+)
+def test_terminal_is_the_board_s_repl_and_the_device_works_after_it(tmp_path, keys, after):
+    # Device.terminal(exit_char=chr(0x1D)): an interactive REPL on the line until Ctrl-].
+    script = tmp_path / "term.py"
+    script.write_text(TERMINAL_SCRIPT if after else TERMINAL_SCRIPT.replace("x + 1", "1 + 1"))
+    result = subprocess.run([sys.executable, str(script)], input=keys, capture_output=True, timeout=120)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    if after:
+        assert "42" in out
+        assert out.rstrip().endswith(after)
+    else:
+        assert "soft reboot" in out
+        assert out.rstrip().endswith("after 2 False")
