@@ -292,7 +292,7 @@ class DeviceMeta(type):
     __registry__: _Registry
 
     @classmethod
-    def __prepare__(mcs, name: str, bases: tuple[type, ...], **kwargs: Any) -> dict[str, Any]:
+    def __prepare__(mcs, cls_name: str, bases: tuple[type, ...], /, **kwargs: Any) -> dict[str, Any]:
         return _ClassNamespace()
 
     def __new__(
@@ -300,6 +300,7 @@ class DeviceMeta(type):
         cls_name: str,
         bases: tuple[type, ...],
         namespace: dict[str, Any],
+        /,
         *,
         name: Optional[str] = None,
         aliases: Union[str, list[str], tuple[str, ...], None] = None,

@@ -468,17 +468,28 @@ class RawRepl:
             return
         if not self.raw_paste:
             self._write(code + b"\x04")
-            self._read_until(b"OK", deadline, consumer)
+            self._acknowledged(b"OK", deadline, consumer)
             return
         # Raw-paste request and the first window of code in one write.
         first = code[: self.window]
         rest = code[len(first) :]
         self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
-        self._read_until(b"R\x01", deadline, consumer)
+        self._acknowledged(b"R\x01", deadline, consumer)
         # The window size follows in a write of its own, so a board thread may print in between; the
         # size never changes, so what comes before the known two bytes is the thread's.
         self._read_until(struct.pack("<H", self.window), deadline, consumer)
         self._paste_rest(rest, self.window - len(first), deadline, consumer, finished=not rest)
+
+    def _acknowledged(self, ack: bytes, deadline: Optional[float], consumer: OutputConsumer) -> None:
+        """Read up to the board's acknowledgement of code; what came before it goes to ``consumer``.
+
+        That can only be a board thread's text, or the rest of an earlier answer that a program cut
+        short by printing ``\\x04\\x04>`` itself: the whole of it is looked at before any is passed on, so
+        a ``\\x04`` among it raises `_Desync` and nothing of the earlier call reaches this one's output.
+        """
+        before = self._read_until(ack, deadline)
+        if before:
+            consumer(before)
 
     def _paste_rest(
         self,
