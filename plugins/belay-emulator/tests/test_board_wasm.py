@@ -48,9 +48,10 @@ def test_raw_repl_exec_stdout_and_traceback(board):
     assert err.endswith(b"ZeroDivisionError: divide by zero\r\n")
 
 
-def test_output_uses_crlf_without_doubling(board):
+def test_output_is_cooked_as_on_a_board(board):
+    # mp_hal_stdout_tx_strn_cooked sends every \n as \r\n, also the one of a printed \r\n.
     out, _ = board.exec_raw(b"print('a\\nb')\nprint('c\\r\\nd', end='\\r\\n')")
-    assert out == b"a\r\nb\r\nc\r\nd\r\n"
+    assert out == b"a\r\nb\r\nc\r\r\nd\r\r\n"
 
 
 def test_ctrl_b_back_to_friendly(board):
