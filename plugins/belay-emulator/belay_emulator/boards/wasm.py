@@ -10,6 +10,11 @@ is cooked as by a board's ``mp_hal_stdout_tx_strn_cooked`` (every ``\n`` sent as
 ``print("a\r\nb")`` arrives as ``a\r\r\nb\r\n``; the port itself cooks only its tracebacks), and
 protocol text (banners, ``OK``, ``\x04``, raw-paste answers, prompts, echo) keeps its bytes. Unlike a
 board, ``sys.stdout.buffer.write`` is cooked too.
+
+A firmware crash (the WebAssembly code throws, e.g. when compiling very deep nesting overflows the JS
+stack; the interpreter is dead after it) ends the process at once, with a line on stderr: the host sees
+the line close (``belay_core.ConnectionLost``) instead of waiting for an answer. The flash is written
+back first.
 """
 
 from __future__ import annotations

@@ -11,7 +11,10 @@
 //     MicroPython's errno numbers, and every call into JS polls stdin for Ctrl-C;
 //   - in front of the port this program adds what a board has and the port lacks: raw-paste mode,
 //     soft reset (a fresh instance with the same filesystem), cooked output (see "Cooked output"), a
-//     board-like flash.
+//     board-like flash;
+//   - a firmware crash (the WebAssembly code throws: "memory access out of bounds", a JS stack overflow,
+//     an abort) leaves a dead interpreter behind: the process says so on stderr and ends at once
+//     (SIGKILL, see `crash`), so the host sees the line close instead of waiting for an answer.
 //
 // Limit: Ctrl-C is only noticed when running code calls into JS (time.sleep, print, file I/O, input):
 // the interpreter runs on this thread and its memory is not shared, so a pure CPU loop such as
@@ -874,6 +877,32 @@ async function main() {
   }
 }
 
+// A firmware crash: what the WebAssembly code throws (a RuntimeError such as "memory access out of
+// bounds", a RangeError when the JS stack overflows, an Emscripten abort) leaves the interpreter dead.
+// Say so on stderr, write the flash back (it is JS data and intact, as a board's flash survives a crash)
+// and end at once. process.exit() would wait for the stdin worker, blocked in read(2) until the host
+// writes or closes the line; SIGKILL ends the process now, and the host's transport sees end of file.
+function crash(error) {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    fs.writeSync(2, `belay-emulator wasm: the firmware crashed (${what}); the board process ends\n`);
+  } catch {
+    // stderr gone: end anyway
+  }
+  try {
+    if (mp !== null && hostFsDir !== null) {
+      syncToHost(mp.FS);
+    }
+  } catch {
+    // the flash could not be written back: end anyway
+  } finally {
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+process.on("uncaughtException", crash);
+process.on("unhandledRejection", crash);
+
 // No SIGTERM handler: the default action ends the process at once even while Python runs on this
 // thread (a JS handler would wait for the code to finish). The flash is written back at every idle point.
-await main();
+await main().catch(crash);
