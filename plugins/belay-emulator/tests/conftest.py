@@ -78,6 +78,39 @@ class BoardIO:
         self.read_until(b">", timeout)
         return out, err
 
+    def raw_paste(self, code: bytes, timeout: float = 10.0) -> tuple[bytes, bytes]:
+        """Run ``code`` in raw-paste mode as pyboard.py does, never sending beyond the board's window.
+
+        A board that never grants a window the host needs makes this fail on timeout; it never hangs.
+        Return (stdout, stderr).
+        """
+        self.write(b"\x05A\x01")
+        assert self.read_exactly(2, timeout) == b"R\x01"
+        window = int.from_bytes(self.read_exactly(2, timeout), "little")
+        assert window == 128
+        remain = window
+        sent = 0
+        fd = self.proc.stdout.fileno() if self.proc.stdout else -1
+        while sent < len(code):
+            while remain == 0 or self.buffer or select.select([fd], [], [], 0)[0]:
+                byte = self.read_exactly(1, timeout)
+                assert byte == b"\x01", f"unexpected {byte!r} during raw-paste"
+                remain += window
+            chunk = code[sent : sent + remain]
+            self.write(chunk)
+            sent += len(chunk)
+            remain -= len(chunk)
+        self.write(b"\x04")
+        while True:  # the board may still grant windows before it acknowledges the end
+            byte = self.read_exactly(1, timeout)
+            if byte == b"\x04":
+                break
+            assert byte == b"\x01", f"unexpected {byte!r} before the end of the raw paste"
+        out = self.read_until(b"\x04", timeout)[:-1]
+        err = self.read_until(b"\x04", timeout)[:-1]
+        self.read_until(b">", timeout)
+        return out, err
+
     def close(self) -> int:
         if self.proc.poll() is None:
             assert self.proc.stdin is not None

