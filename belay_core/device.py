@@ -632,7 +632,14 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         return executer
 
     def __getattr__(self, name: str) -> Executer:
-        if name.startswith("_") or "_executers" not in self.__dict__:
+        if "_executers" not in self.__dict__:
+            raise AttributeError(name)
+        if name.startswith("_belay_"):  # the original's private name of each executer
+            from belay_core.plugins import get_plugins
+
+            if name[7:] in get_plugins().records("executers"):
+                return self.executer(name[7:])
+        if name.startswith("_"):
             raise AttributeError(name)
         from belay_core.plugins import get_plugins
 
@@ -1286,7 +1293,10 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 return
             atexit.unregister(self._at_exit)
             try:
-                for teardown in self._teardowns:
+                # The teardown executer's functions in definition order (replaceable in its
+                # ``_belay_executers``, as in the original), then any a plugin added.
+                defined = self._executers["teardown"].defined if "teardown" in self._executers else []
+                for teardown in [*defined, *self._teardowns]:
                     teardown()
             finally:
                 self._closed = True

@@ -166,6 +166,11 @@ class Executer:
         self.defined.append(host)
         return host  # type: ignore[return-value]
 
+    @property
+    def _belay_executers(self) -> list[Callable[..., Any]]:
+        """The original belay's name of `defined`: every host callable this executer made, in order."""
+        return self.defined
+
     def register(self, f: Callable[..., Any], **options: Any) -> Callable[..., Any]:
         """Send ``f`` to the board as this executer needs; return the host callable.
 
@@ -241,7 +246,10 @@ class SetupExecuter(Executer):
 
 
 class TeardownExecuter(SetupExecuter):
-    """``@device.teardown``: like a setup, run when the device closes, in definition order."""
+    """``@device.teardown``: like a setup, run when the device closes, in definition order.
+
+    `Device.close` runs the functions in ``defined`` (also ``_belay_executers``, the original's name).
+    """
 
     def register(
         self,
@@ -258,9 +266,7 @@ class TeardownExecuter(SetupExecuter):
         """
         if inspect.signature(f).parameters:
             raise DefinitionError(f"@device.teardown functions take no arguments ({f.__name__!r} does)")
-        run = super().register(f, minify=minify, register=register, record=record, ignore_errors=ignore_errors)
-        self.device.add_teardown(run)
-        return run
+        return super().register(f, minify=minify, register=register, record=record, ignore_errors=ignore_errors)
 
 
 class TaskExecuter(Executer):

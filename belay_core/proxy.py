@@ -171,6 +171,16 @@ class ProxyObject:
         """Board source naming the object: how proxies pass by reference to tasks and calls."""
         return self._belay_ref
 
+    @property
+    def _belay_delete(self) -> bool:
+        """The original belay's name of ``_belay_owned``: whether the board object is freed with the proxy."""
+        return self._belay_owned
+
+    @property
+    def _belay_target_name(self) -> str:
+        """The original belay's name of the board source naming the object."""
+        return self._belay_ref
+
     def __del__(self) -> None:
         try:
             owned, device, ref = self._belay_owned, self._belay_device, self._belay_ref
