@@ -65,10 +65,11 @@ class ResultFilter:
         self.marker = MARK + token
         self.frames: list[Frame] = []
         self.pending = ""
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.decoder: Optional[codecs.IncrementalDecoder] = None  # made on the first output
         self.held = b""
         self.tail_cr = False
         self.skip_newline = False
+        self.exit_frame: Optional[Frame] = None
 
     def __call__(self, data: bytes) -> None:
         data = self.held + data if self.held else data
@@ -87,20 +88,22 @@ class ResultFilter:
             if size < 0:  # a frame still arriving
                 self.held = data[index:]
                 return
-            self.frames.append(frame)  # type: ignore[arg-type]
             assert frame is not None
+            self._found(frame)
             self.skip_newline = not frame.newline
             data, start = data[index + len(marker) + size :], 0
         # Keep back an end of the chunk that may be the start of the marker.
-        keep = 0
-        for length in range(min(len(marker) - 1, len(data)), 0, -1):
-            if marker.startswith(data[-length:]):
-                keep = length
-                break
-        if keep:
-            self.held = data[-keep:]
-            data = data[:-keep]
-        self._emit(data)
+        tail = data.rfind(MARK, max(0, len(data) - len(marker) + 1))
+        if tail >= 0 and marker.startswith(data[tail:]):
+            self.held = data[tail:]
+            data = data[:tail]
+        if data:
+            self._emit(data)
+
+    def _found(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        if frame.kind == "X":
+            self.exit_frame = frame
 
     def _emit(self, data: bytes) -> None:
         if self.skip_newline and data:
@@ -113,6 +116,8 @@ class ResultFilter:
                 data = data[:cut] + data[newline + 1 :]
         if not data or self._write is None:
             return
+        if self.decoder is None:
+            self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text = self.decoder.decode(data)
         if self.tail_cr:
             text = "\r" + text
@@ -145,12 +150,14 @@ class ResultFilter:
         if held.startswith(self.marker):
             size, frame = _frame_at(held, len(self.marker), final=True)
             if size > 0:
-                self.frames.append(frame)  # type: ignore[arg-type]
+                assert frame is not None
+                self._found(frame)
                 held = held[len(self.marker) + size :]
                 self.skip_newline = False
         self._emit(held)
-        if self._write is not None:
-            rest = self.decoder.decode(b"", final=True) + ("\r" if self.tail_cr else "") + self.pending
+        if self._write is not None and (self.decoder is not None or self.tail_cr or self.pending):
+            rest = (self.decoder.decode(b"", final=True) if self.decoder else "") + ("\r" if self.tail_cr else "")
+            rest += self.pending
             self.tail_cr = False
             self.pending = ""
             if rest:

@@ -167,6 +167,8 @@ def _top_level_pieces(code: str, limit: int) -> list[str]:
 
 
 def _is_expression(code: str) -> bool:
+    if code.isidentifier() or code.isdigit():
+        return True
     try:
         ast.parse(code, mode="eval")
     except SyntaxError:
@@ -814,13 +816,12 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                     "return_time=True needs the board's clock related to the host's: call device.sync_time() "
                     "first, pass with_timing=True, or connect with auto_sync_time=True"
                 )
-        sent = time.time()
+        sent = time.time() if timed else 0.0
         frame = self._run(
             source, self._timeout(timeout), True, trusted, stream_out, record=record, user=True, raw_frame=True
         )
-        received = time.time()
         if timed and frame.ticks is not None:
-            self._time.add(frame.ticks, sent, received)
+            self._time.add(frame.ticks, sent, time.time())
         value = self._parse(frame, trusted, stop_ok, delete)
         if not return_time or value is StopIteration:
             return value
@@ -923,7 +924,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 output = self._output(stream)
                 stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             frame = output.finish()
-            exit_frame = next((f for f in output.frames if f.kind == "X"), None)
+            exit_frame = output.exit_frame
             rebooted = self._repl.soft_rebooted
             if rebooted or exit_frame is not None:
                 self._board_exited(exit_frame, rebooted)
@@ -993,6 +994,10 @@ class Device(FilesMixin, metaclass=DeviceMeta):
             return _unparsable(f"a {type_name!r} ({text[:120]}), which is not a plain value")
         if trusted:
             return eval(payload)
+        if payload.isdigit() and payload.isascii():  # the commonest results, without the parser
+            return int(payload)
+        if payload in _CONSTANTS:
+            return _CONSTANTS[payload]
         try:
             return ast.literal_eval(payload)
         except (ValueError, SyntaxError):
@@ -1320,6 +1325,7 @@ _DEVICE_CLASS.append(Device)
 
 
 _VIEWS = ("dict_keys", "dict_values", "dict_items")
+_CONSTANTS = {"None": None, "True": True, "False": False}
 
 
 class UnparsableResultWarning(UserWarning):

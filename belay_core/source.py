@@ -131,9 +131,9 @@ def _refuse(code: str, index: int, where: str) -> None:
 
 def mentions_exit(code: str, names: Collection[str] = ()) -> bool:
     """Whether ``code`` may raise ``SystemExit``: it names ``exit``, ``SystemExit`` or one of ``names``."""
-    if _EXIT.search(code):
+    if ("exit" in code or "Exit" in code) and _EXIT.search(code):
         return True
-    return any(name in code for name in names) and any(re.search(rf"\b{re.escape(n)}\b", code) for n in names)
+    return bool(names) and any(name in code and re.search(rf"\b{re.escape(name)}\b", code) for name in names)
 
 
 def catch_exit(code: str) -> str:

@@ -205,3 +205,18 @@ def test_a_printing_thread_never_turns_a_good_call_into_an_error(repl):
         assert err == b""
         printed.append(out)
     assert b"".join(printed).decode().splitlines() == [f"tick {i}" for i in range(count)]
+
+
+def test_a_frame_split_into_small_pieces_is_still_found():
+    # A slow line (the micro:bit's) delivers a frame a few bytes at a time, its mark and token too.
+    from belay_core._output import ResultFilter
+
+    data = b"out\r\n\x02abcdR2:12\r\nafter\r\n"
+    for size in range(1, 8):
+        stream = io.StringIO()
+        output = ResultFilter(stream, token=b"abcd")
+        for start in range(0, len(data), size):
+            output(data[start : start + size])
+        frame = output.finish()
+        assert (frame.kind, frame.payload) == ("R", "12"), size
+        assert stream.getvalue() == "out\nafter\n"
