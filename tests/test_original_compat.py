@@ -1322,3 +1322,20 @@ def test_terminal_is_the_board_s_repl_and_the_device_works_after_it(tmp_path, ke
     else:
         assert "soft reboot" in out
         assert out.rstrip().endswith("after 2 False")
+
+
+def test_usb_names_without_belay_serial_name_the_plugin():
+    # The original's UsbSpecifier and list_devices come from belay-serial, imported on first use.
+    script = (
+        "import sys\n"
+        "sys.modules['belay_serial'] = None  # as if belay-serial were not installed\n"
+        "import belay_core as belay\n"
+        "try:\n"
+        "    belay.UsbSpecifier\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, isinstance(exc, belay.BelayException), exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("MissingPluginError True belay_core.UsbSpecifier comes from the belay-serial")
+    assert "pip install belay-serial" in result.stdout
