@@ -49,28 +49,7 @@ def test_raw_paste_with_flow_control(board_io):
     lines = [f"v{i} = {i} * 3  # {'p' * 30}" for i in range(120)]
     code = ("\n".join(lines) + "\nprint(v119, len(dir()))\n").encode()
     assert len(code) > 5000
-    io.write(b"\x05A\x01")
-    assert io.read_exactly(2) == b"R\x01"
-    window = int.from_bytes(io.read_exactly(2), "little")
-    assert io.read_exactly(1) == b"\x01"
-    assert window == 128
-    credit = window
-    sent = 0
-    while sent < len(code):
-        if credit == 0:
-            io.read_until(b"\x01")
-            credit += window
-        chunk = code[sent : sent + credit]
-        io.write(chunk)
-        sent += len(chunk)
-        credit -= len(chunk)
-    io.write(b"\x04")
-    io.read_until(b"\x04")
-    out = io.read_until(b"\x04")[:-1]
-    # Window credits that arrived after the last chunk are flow control, not output.
-    out = out.lstrip(b"\x01")
-    err = io.read_until(b"\x04")[:-1]
-    io.read_until(b">")
+    out, err = io.raw_paste(code)
     assert err == b""
     assert out.startswith(b"357 ")
 

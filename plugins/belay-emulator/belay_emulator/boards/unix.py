@@ -100,48 +100,13 @@ _MARKERS = (SOFT_REBOOT, _RAW_BANNER, _FRIENDLY_BANNER)
 _CARRY = max(len(marker) for marker in _MARKERS) - 1
 """Bytes of output kept from one read to the next, so a marker split across reads is still seen."""
 
-_BOOT = """\
-def _belay_setup():
-    import builtins, os, sys
-    os.umount('/')
-    os.mount(os.VfsPosix({fs!r}), '/')
-    os.chdir('/')
-    sys.path[:] = ['', '.frozen', '/lib']
-    after_cr = [False]
-
-    def input(prompt=''):
-        if prompt:
-            sys.stdout.write(prompt)
-        line = ''
-        while True:
-            c = sys.stdin.read(1)
-            if c == '\\n' and after_cr[0]:
-                after_cr[0] = False
-                continue
-            after_cr[0] = c == '\\r'
-            if c == '':
-                raise EOFError
-            if c == '\\r' or c == '\\n':
-                sys.stdout.write('\\n')
-                return line
-            if c == '\\x03':
-                raise KeyboardInterrupt
-            if c == '\\x04' and not line:
-                raise EOFError
-            if c == '\\x08' or c == '\\x7f':
-                if line:
-                    line = line[:-1]
-                    sys.stdout.write('\\x08 \\x08')
-                continue
-            line += c
-            sys.stdout.write(c)
-
-    builtins.input = input
+SETUP = Path(__file__).with_name("board_setup.py")
+"""MicroPython code each fresh port process runs before its REPL (shared with the wasm board)."""
 
 
-_belay_setup()
-del _belay_setup
-"""
+def boot_code(root: Path) -> str:
+    """The start-up script for a port process whose flash is the host folder ``root``."""
+    return SETUP.read_text(encoding="utf-8").replace("FLASH_ROOT", repr(str(root)))
 
 
 def unavailable() -> str | None:
@@ -346,7 +311,7 @@ class UnixRelay:
             self._kill()
 
     def _spawn(self) -> None:
-        boot = _BOOT.format(fs=str(self.root))
+        boot = boot_code(self.root)
         argv = [sys.executable, "-I", "-S", str(CHILD), self.site_dir, str(self.mode), boot]
         proc = subprocess.Popen(
             argv,

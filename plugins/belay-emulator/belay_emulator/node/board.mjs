@@ -55,50 +55,11 @@ const MUTATING_SYSCALLS = new Set([
   "__syscall_mkdirat", "__syscall_unlinkat", "__syscall_rmdir", "__syscall_renameat", "__syscall_ftruncate64",
 ]);
 
-// Python run in every fresh instance: a board-like flash at `/`, and an `input()` that reads our stdin
-// and echoes like a board's readline (the port's own spins forever).
-const SETUP_PY = `
-def _belay_setup():
-    import builtins, os, sys, vfs
-    vfs.umount('/')
-    vfs.mount(vfs.VfsPosix('${FLASH}'), '/')
-    os.chdir('/')
-    sys.path[:] = ['', '.frozen', '/lib']
-    after_cr = [False]
-
-    def input(prompt=''):
-        if prompt:
-            sys.stdout.write(prompt)
-        line = ''
-        while True:
-            c = sys.stdin.read(1)
-            if c == '\\n' and after_cr[0]:
-                after_cr[0] = False  # the second half of an Enter sent as \\r\\n
-                continue
-            after_cr[0] = c == '\\r'
-            if c == '':
-                raise EOFError
-            if c == '\\r' or c == '\\n':
-                sys.stdout.write('\\n')  # cooked: the \\r\\n a board's readline echoes
-                return line
-            if c == '\\x03':
-                raise KeyboardInterrupt
-            if c == '\\x04' and not line:
-                raise EOFError
-            if c == '\\x08' or c == '\\x7f':
-                if line:
-                    line = line[:-1]
-                    sys.stdout.write('\\x08 \\x08')
-                continue
-            line += c
-            sys.stdout.write(c)
-
-    builtins.input = input
-
-
-_belay_setup()
-del _belay_setup
-`;
+// Python run in every fresh instance (shared with the unix board): a board-like flash at `/`, and an
+// `input()` that reads our stdin and echoes like a board's readline (the port's own spins forever).
+const SETUP_PY = fs
+  .readFileSync(new URL("../boards/board_setup.py", import.meta.url), "utf8")
+  .replaceAll("FLASH_ROOT", JSON.stringify(FLASH));
 
 // ---------------------------------------------------------------------------------------------------
 // Arguments
