@@ -537,8 +537,9 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 f"({', '.join(LEGACY_POSITIONAL)}), not {len(args)}"
             )
         options = dict(options)
-        if "device" in options and not args:  # the original's keyword for the port
-            args = (options.pop("device"),)
+        for keyword in ("spec", "device"):  # Belay's name, and the original's keyword for the port
+            if keyword in options and not args:
+                args = (options.pop(keyword),)
         for name, value in zip(LEGACY_POSITIONAL, args[1:]):
             if name in options:
                 raise TypeError(f"Device got {name!r} both by position and by keyword")
