@@ -28,6 +28,7 @@ from belay_core.errors import (
     DefinitionError,
     DeviceClosedError,
     DeviceExit,
+    DeviceResetError,
     DeviceSpecError,
     MaxHistoryLengthError,
     NoMatchingExecuterError,
@@ -924,9 +925,23 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 self._reconnect()
                 output = self._output(stream)
                 stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
+            if stderr and _HELPER_LOST.match(stderr.decode("utf-8", "replace").replace("\r\n", "\n")):
+                # The board lost Belay's helpers behind its back (reset from a terminal, a watchdog):
+                # nothing of the call ran (the helper is its first name), so restore them and run it.
+                self._deferred.clear()
+                self._replay()
+                output = self._output(stream)
+                stderr = self._repl.exec(source.encode(), timeout=timeout, on_stdout=output)
             frame = output.finish()
             exit_frame = output.exit_frame
             rebooted = self._repl.soft_rebooted
+            if self._repl.reset_in_call:
+                self._deferred.clear()
+                self._replay()
+                raise DeviceResetError(
+                    f"the board {self.spec!r} restarted while the call ran (its firmware crashed or it was reset); "
+                    "Belay restored its helpers, start-up code and recorded calls"
+                )
             if rebooted or exit_frame is not None:
                 self._board_exited(exit_frame, rebooted)
             if record and not stderr:
@@ -1326,6 +1341,11 @@ _DEVICE_CLASS.append(Device)
 
 
 _VIEWS = ("dict_keys", "dict_values", "dict_items")
+_HELPER_LOST = re.compile(
+    r"Traceback \(most recent call last\):\n  File \"<stdin>\", line 1, in <module>\n"
+    r"NameError: name '__belay_(?:r|f|gn|g|o|x|n|m)' is(?:n't| not) defined\s*$"
+)
+"""The error of a call whose first name is one of Belay's helpers, when the board has lost them."""
 _CONSTANTS = {"None": None, "True": True, "False": False}
 
 

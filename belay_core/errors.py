@@ -97,6 +97,14 @@ class NotBelayResponseError(ProtocolError):
     """A call that should end with Belay's result frame ended without one."""
 
 
+class DeviceResetError(BelayError):
+    """The board restarted while a call ran (its firmware crashed, or it was reset).
+
+    Belay has restored its helpers, the start-up code and the recorded calls, as `Device.soft_reset`
+    does; the call's work is lost.
+    """
+
+
 class FeatureUnavailableError(BelayError):
     """The connected firmware lacks a feature the call needs."""
 

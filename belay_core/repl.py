@@ -132,6 +132,11 @@ class RawRepl:
         Times the engine waited for the board after writing: the cost that matters on slow lines.
     bytes_written
         Bytes written to the transport.
+    soft_rebooted
+        Whether the board soft-rebooted during the last `exec` (a ``sys.exit()``, or a restart).
+    reset_in_call
+        Whether that reboot came in the middle of the call's output (the firmware restarted while
+        the code ran) rather than after its end (``sys.exit()``).
     """
 
     def __init__(self, transport: Transport) -> None:
@@ -145,6 +150,7 @@ class RawRepl:
         self._dirty = True
         self._paste_open = False
         self.soft_rebooted = False
+        self.reset_in_call = False
 
     # ------------------------------------------------------------------------------------------------
     # Bytes
@@ -325,6 +331,7 @@ class RawRepl:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._dirty = True  # until the board's prompt is read back
         self.soft_rebooted = False
+        self.reset_in_call = False
         try:
             consumer = on_stdout or _drop
             try:
@@ -357,7 +364,7 @@ class RawRepl:
             self._dirty = False
         return stderr
 
-    def _read_answer(self, deadline: Optional[float], consumer: OutputConsumer) -> bytes:
+    def _read_answer(self, deadline: Optional[float], consumer: OutputConsumer) -> tuple[bytes, bytes]:
         r"""Read the answer to code the board accepted: stdout ``\x04`` error part ``\x04`` ``>``.
 
         A program may print ``\x04`` itself, so the first ``\x04`` is only a candidate for the end of
@@ -373,13 +380,56 @@ class RawRepl:
             The error part (thread text and the call's traceback, see `split_error`), and what a board
             thread printed after it, before the prompt.
         """
-        self._read_until(b"\x04", deadline, consumer)
+        if self._read_stdout(deadline, consumer):
+            return b"", b""
         while True:
             error = self._read_until(b"\x04", deadline)
             verdict, before_prompt = self._after_error_part(deadline)
             if verdict != "shift":
                 return error, before_prompt
             consumer(b"\x04" + error)
+
+    def _read_stdout(self, deadline: Optional[float], consumer: OutputConsumer) -> bool:
+        """Stream a call's stdout to ``consumer`` up to the first ``\\x04`` (consumed).
+
+        Returns ``True`` when the board restarted instead, in the middle of the call (a firmware crash
+        that the board survives as a soft reboot): its soft-reboot line and banner came before any
+        ``\\x04``. That text is then read through to the prompt and is not output; ``reset_in_call``
+        and ``soft_rebooted`` are set. A program that prints such a line itself is told apart by the
+        ``\\x04`` that follows it before any banner.
+        """
+        buffer = self._buffer
+        while True:
+            eot = buffer.find(b"\x04")
+            reboot = buffer.find(SOFT_REBOOT, 0, eot if eot >= 0 else len(buffer))
+            if reboot >= 0:
+                start = reboot - 5 if buffer[max(0, reboot - 5) : reboot] == b"MPY: " else reboot
+                if start > 0:
+                    consumer(bytes(buffer[:start]))
+                    del buffer[:start]
+                while True:  # a banner before any \x04: the board restarted
+                    eot = buffer.find(b"\x04")
+                    banner = [i for i in (buffer.find(RAW_BANNER), buffer.find(FRIENDLY_PROMPT)) if i >= 0]
+                    if banner and (eot < 0 or min(banner) < eot):
+                        self._after_reboot(deadline)
+                        self.reset_in_call = True
+                        return True
+                    if eot >= 0:  # printed by the program: output like the rest
+                        consumer(bytes(buffer[:eot]))
+                        del buffer[: eot + 1]
+                        return False
+                    self._fill(deadline)
+            if eot >= 0:
+                if eot:
+                    consumer(bytes(buffer[:eot]))
+                del buffer[: eot + 1]
+                return False
+            keep = _marker_prefix(buffer, (b"MPY: " + SOFT_REBOOT, SOFT_REBOOT))
+            ready = len(buffer) - keep
+            if ready > 0:
+                consumer(bytes(buffer[:ready]))
+                del buffer[:ready]
+            self._fill(deadline)
 
     def _after_error_part(self, deadline: Optional[float]) -> tuple[str, bytes]:
         """Decide what the ``\x04`` just read ended: ``"prompt"``, ``"reboot"`` or ``"shift"`` (see `_read_answer`).
@@ -544,6 +594,15 @@ class RawRepl:
             raise
         self._dirty = False
         return True
+
+
+def _marker_prefix(buffer: bytearray, markers: tuple[bytes, ...]) -> int:
+    """How many bytes at the end of ``buffer`` may be the start of one of ``markers`` (kept for the next read)."""
+    for size in range(min(len(buffer), max(len(m) for m in markers) - 1), 0, -1):
+        tail = bytes(buffer[-size:])
+        if any(m.startswith(tail) for m in markers):
+            return size
+    return 0
 
 
 def _drop(data: bytes) -> None:

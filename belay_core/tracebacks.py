@@ -111,17 +111,26 @@ def unwrap_exit_frames(traceback: str) -> str:
     """Remove the frames of Belay's ``SystemExit`` catcher from a board traceback.
 
     Code that may call ``sys.exit()`` runs through the board helper ``__belay_x`` (see
-    `belay_core.source.catch_exit`), which compiles it as ``<string>``: its frames are dropped, with the
-    ``<module>`` frame that called it, and ``<string>`` frames are named ``<stdin>`` again.
+    `belay_core.source.catch_exit`), which compiles it as ``<stdin>``: its frames are dropped, with the
+    ``<module>`` frame that called it. Firmware without ``compile`` (the micro:bit's) runs it as
+    ``<string>``: then, and only then, ``<string>`` frames are named ``<stdin>`` again.
     """
-    if "__belay_x" not in traceback and '"<string>"' not in traceback:
+    if "__belay_x" not in traceback:
         return traceback
     lines = traceback.replace("\r\n", "\n").split("\n")
     kept: list[str] = []
+    rename = False
+    after_wrapper = False
     for line in lines:
         if _WRAPPER.match(line):
             if kept and _STDIN_MODULE.match(kept[-1]):
                 kept.pop()
+            after_wrapper = True
             continue
-        kept.append(line.replace('File "<string>"', 'File "<stdin>"'))
+        if after_wrapper and line.lstrip().startswith("File "):
+            rename = line.lstrip().startswith('File "<string>"')
+            after_wrapper = False
+        kept.append(line)
+    if rename:
+        kept = [line.replace('File "<string>"', 'File "<stdin>"') for line in kept]
     return "\n".join(kept)

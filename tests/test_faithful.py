@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from belay_core import Device, DeviceError, DeviceExit, ProtocolError, UsageError
+from belay_core import Device, DeviceError, DeviceExit, DeviceResetError, ProtocolError, UsageError
 
 # --------------------------------------------------------------------------------------------------
 # sys.exit() and SystemExit
@@ -237,3 +237,88 @@ def test_crlf_line_ends_in_code_keep_line_numbers(device):
         device("a = 1\r\nb = 2\r\n1/0\r\n")
     assert 'File "<stdin>", line 3' in str(caught.value)
     assert device("'''x\r\ny'''") == "x\ny"
+
+
+# --------------------------------------------------------------------------------------------------
+# Belay's helpers stay out of the program's way
+# --------------------------------------------------------------------------------------------------
+
+
+def test_belay_leaves_no_names_a_program_could_trip_over(board):
+    # Only the original belay's convenience names (os, time, ...) and Belay's own __belay_* names.
+    with Device(board, startup="") as device:
+        names = device("[n for n in globals() if not n.startswith('__')]")
+        assert names == []
+
+
+def test_a_program_that_rebinds_builtins_does_not_break_belay(board):
+    with Device(board, stream_out=None) as device:
+        device("str = 'text'\nlen = 3\nrepr = 'r'\ntype = 'kind'\nid = 0")
+        assert device("1 + 2") == 3
+        assert device("[1, 'a']") == [1, "a"]
+        with pytest.raises(DeviceExit) as caught:
+            device("import sys\nsys.exit(2)")
+        assert caught.value.code == 2
+
+
+def test_a_program_that_rebinds_print_prints_as_it_wants(board):
+    out = io.StringIO()
+    with Device(board, stream_out=out) as device:
+        device("_print = print\ndef print(*a, **k):\n _print('LOG:', *a, **k)")
+        device("print('hello')")
+        assert device("6 * 7") == 42
+        with pytest.raises(DeviceExit):
+            device("print('bye')\nraise SystemExit(4)")
+    assert out.getvalue() == "LOG: hello\nLOG: bye\n"
+
+
+@pytest.mark.parametrize("board", ["unix", "wasm"], indirect=True)  # the firmware with compile()
+def test_a_program_s_own_exec_frames_keep_their_name(board):
+    with Device(board) as device, pytest.raises(DeviceError) as caught:
+        device("# the word exit sends this through Belay's catcher\ndef g():\n exec('x = 1\\n1/0')\ng()")
+    text = str(caught.value)
+    assert 'File "<string>", line 2, in <module>' in text
+    assert 'File "<stdin>", line 4, in <module>' in text
+    assert "__belay" not in text
+
+
+def test_helpers_lost_behind_belay_s_back_are_restored(board):
+    with Device(board) as device:
+
+        @device.setup
+        def configure():
+            level = 3
+
+        configure()
+        device("del __belay_r")  # as a reset from a terminal, or a watchdog, would
+        assert device("level * 2") == 6  # helpers and the recorded setup restored, the call run once
+
+
+CRASHER = """
+class TooLong:
+    def __len__(self):
+        return 1 << 61
+    def __iter__(self):
+        yield 1.23
+from array import array
+print('before')
+array('d', TooLong())
+"""
+"""A program that crashes the unix port (a firmware bug: a segmentation fault), which the board survives
+as a soft reboot."""
+
+
+@pytest.mark.parametrize("board", ["unix"], indirect=True)
+def test_a_board_that_restarts_during_a_call_ends_it_at_once(board):
+    out = io.StringIO()
+    with Device(board, stream_out=out, timeout=None) as device:  # a missed restart would hang here
+
+        @device.setup
+        def configure():
+            level = 5
+
+        configure()
+        with pytest.raises(DeviceResetError, match="restarted while the call ran"):
+            device(CRASHER)
+        assert out.getvalue() == "before\n"  # no reboot banner
+        assert device("level + 1") == 6
