@@ -36,7 +36,7 @@ from belay_core.errors import (
 )
 from belay_core.executers import Executer, ExecuterMarker, FunctionSource, MarkedFunction
 from belay_core.files import FilesMixin
-from belay_core.repl import RawRepl
+from belay_core.repl import Pacing, RawRepl, resolve_pacing
 from belay_core.sentinels import UNPARSABLE_RESULT
 from belay_core.source import catch_exit, dedent, escape_controls, mentions_exit, worth_minifying
 from belay_core.timesync import TimeSync
@@ -485,6 +485,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         soft_reset: bool = True,
         stream_out: Optional[TextSink] = _UNSET,
+        pacing: Pacing = None,
         **options: Any,
     ) -> None:
         spec, options = self._arguments(args, options)
@@ -495,6 +496,8 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self.stream_out = stream_out
         self.attempts = attempts
         self.auto_sync_time = auto_sync_time
+        resolve_pacing(pacing)  # a bad setting raises before the line opens
+        self._pacing = pacing
         self._startup = _board.CONVENIENCE if startup is None else startup
         self._token = "".join(random.choices(string.ascii_lowercase, k=4))
         self._lock = threading.RLock()
@@ -515,7 +518,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self._transport = self._make_transport(spec, options)
         self._transport.open()
         try:
-            self._repl = RawRepl(self._transport)
+            self._repl = RawRepl(self._transport, pacing=self._pacing)
             self._connect(soft_reset and self._transport.soft_reset_on_connect)
             self._bind_class_methods()
         except BaseException:
@@ -1236,7 +1239,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 self._transport.close()
                 try:
                     self._transport.open()
-                    self._repl = RawRepl(self._transport)
+                    self._repl = RawRepl(self._transport, pacing=self._pacing)
                     self._repl.enter(soft_reset=self._transport.soft_reset_on_connect)
                     self._deferred.clear()
                     self._replay()

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import struct
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
-from belay_core.errors import ConnectionLost, DeviceTimeoutError, ProtocolError
+from belay_core.errors import ConnectionLost, DeviceTimeoutError, ProtocolError, UsageError
 from belay_core.transport import Transport
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
@@ -37,6 +37,15 @@ DEFAULT_WINDOW = 128
 
 RECOVER_TIMEOUT = 3.0
 """Seconds the board gets to finish after Ctrl-C before the engine gives up on it."""
+
+CLASSIC_PACING = (16, 0.003)
+"""How classic raw-REPL code is written by default: ``(bytes_per_piece, seconds_between)``.
+
+PLACEHOLDER
+"""
+
+Pacing = Union[tuple[int, float], bool, None]
+"""A pacing setting: ``(bytes_per_piece, seconds_between)``, ``None`` for `CLASSIC_PACING`, ``False`` for none."""
 
 OutputConsumer = Callable[[bytes], None]
 
@@ -123,19 +132,28 @@ class RawRepl:
     ----------
     transport
         An open transport.
+    pacing
+        How code is written to firmware without raw-paste, which has no flow control: pieces of
+        ``bytes_per_piece`` bytes with ``seconds_between`` seconds between them, so a small UART
+        receive buffer is never overrun. ``None`` (default) is `CLASSIC_PACING`; ``False`` writes the
+        code in one piece, as fast as the transport takes it (for lines that pace themselves). Raw-paste
+        is never paced: the board's window acknowledgements pace it.
 
     Attributes
     ----------
     raw_paste
         ``True``/``False`` once known whether the firmware does raw-paste; ``None`` before.
+    pacing
+        The pacing in use, ``(bytes_per_piece, seconds_between)``, or ``None`` when off.
     round_trips
         Times the engine waited for the board after writing: the cost that matters on slow lines.
     bytes_written
         Bytes written to the transport.
     """
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, *, pacing: Pacing = None) -> None:
         self.transport = transport
+        self.pacing = resolve_pacing(pacing)
         self.raw_paste: Optional[bool] = None
         self.window = DEFAULT_WINDOW
         self.round_trips = 0
@@ -153,6 +171,17 @@ class RawRepl:
     def _write(self, data: bytes) -> None:
         self.transport.write(data)
         self.bytes_written += len(data)
+
+    def _write_paced(self, data: bytes) -> None:
+        """Write classic raw-REPL input in `pacing` pieces, waiting between them (see `CLASSIC_PACING`)."""
+        if self.pacing is None or len(data) <= self.pacing[0]:
+            self._write(data)
+            return
+        size, wait = self.pacing
+        for start in range(0, len(data), size):
+            if start:
+                time.sleep(wait)
+            self._write(data[start : start + size])
 
     def _fill(self, deadline: Optional[float]) -> None:
         if deadline is None:
@@ -467,7 +496,7 @@ class RawRepl:
             self._send(code, deadline, consumer)
             return
         if not self.raw_paste:
-            self._write(code + b"\x04")
+            self._write_paced(code + b"\x04")
             self._read_until(b"OK", deadline, consumer)
             return
         # Raw-paste request and the first window of code in one write.
@@ -533,6 +562,25 @@ class RawRepl:
             raise
         self._dirty = False
         return True
+
+
+def resolve_pacing(value: Pacing) -> Optional[tuple[int, float]]:
+    """Check a `Pacing` setting; return ``(bytes_per_piece, seconds_between)``, or ``None`` for no pacing."""
+    if value is None or value is True:
+        return CLASSIC_PACING
+    if value is False:
+        return None
+    try:
+        size, wait = value
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"pacing must be (bytes_per_piece, seconds_between), None for the default or False for none, not {value!r}"
+        ) from None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise UsageError(f"pacing: bytes_per_piece must be a positive int, not {size!r}")
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not wait >= 0:
+        raise UsageError(f"pacing: seconds_between must be a number >= 0, not {wait!r}")
+    return size, float(wait)
 
 
 def _drop(data: bytes) -> None:
