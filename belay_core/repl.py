@@ -49,8 +49,8 @@ is busy (most just after a soft reset): unpaced, 1.5 KB of code sent right after
 in 18 of 40 trials on qemu's own pseudo-terminal, and the original belay's 256-byte pieces 10 ms apart
 in 1 of 40 (20 of 40 with the machine loaded). Pieces of 16 bytes (a quarter of the buffer, so three
 fit while the firmware stalls) 3 ms apart lost nothing in 800 such trials, idle and with two or four
-busy processes competing for the 2 cores, while 16 bytes every 2 ms (8 KB/s) lost bytes in 3 of 100
-loaded trials: the default keeps a third below that. It writes about 5 KB/s (1.6 KB of start-up code in
+busy processes competing for the 2 cores, while 16 bytes every 2 ms (8 KB/s) lost bytes in 5 of 140
+loaded trials: the default keeps a third below that rate. It writes about 5 KB/s (1.6 KB of start-up code in
 0.3 s), above the 3.8 KB/s of the relay that paces ``emu:microbit``, so that board is no slower. See
 docs/protocol.md for all measurements.
 """
