@@ -37,7 +37,7 @@ from belay_core.errors import (
 )
 from belay_core.executers import Executer, ExecuterMarker, FunctionSource, MarkedFunction
 from belay_core.files import FilesMixin
-from belay_core.repl import RawRepl
+from belay_core.repl import Pacing, RawRepl, resolve_pacing
 from belay_core.sentinels import UNPARSABLE_RESULT
 from belay_core.source import catch_exit, dedent, escape_controls, mentions_exit, worth_minifying
 from belay_core.timesync import TimeSync
@@ -146,8 +146,9 @@ def _discover() -> str:
 
 
 CLASSIC_PIECE = 384
-"""Bytes of start-up code sent in one exec to firmware without raw-paste (the micro:bit's receive
-buffer overflows on long input while its heap collects garbage)."""
+"""Bytes of start-up code sent in one exec to firmware without raw-paste. Not for its receive buffer
+(the engine paces such input, see `belay_core.repl.CLASSIC_PACING`) but for its heap: compiled in one
+piece, the start-up code left the micro:bit's 9 KiB heap with 1.2 KB free instead of 3.2 KB, as fast."""
 
 
 def _top_level_pieces(code: str, limit: int) -> list[str]:
@@ -460,6 +461,11 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     stream_out
         Where board output goes as it is printed: anything with a ``write(str)`` method (default:
         ``sys.stdout`` at the time of each call; ``None`` discards it).
+    pacing
+        How code is written to firmware without raw-paste (the micro:bit's, MicroPython before 1.14),
+        whose small receive buffer drops what comes too fast: ``(bytes_per_piece, seconds_between)``;
+        ``None`` (default) is `belay_core.repl.CLASSIC_PACING`, 16 bytes every 3 ms; ``False`` writes
+        each call's code in one piece. Firmware with raw-paste is never paced.
     **options
         Options for the transport (``baudrate``, ``password``, ...). The original belay's ``baudrate``,
         ``user``, ``password`` and ``exclusive`` are accepted for every transport and passed to the
@@ -489,6 +495,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         soft_reset: bool = True,
         stream_out: Optional[TextSink] = _UNSET,
+        pacing: Pacing = None,
         **options: Any,
     ) -> None:
         spec, options = self._arguments(args, options)
@@ -499,6 +506,8 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self.stream_out = stream_out
         self.attempts = attempts
         self.auto_sync_time = auto_sync_time
+        resolve_pacing(pacing)  # a bad setting raises before the line opens
+        self._pacing = pacing
         self._startup = _board.CONVENIENCE if startup is None else startup
         self._token = "".join(random.choices(string.ascii_lowercase, k=4))
         self._lock = threading.RLock()
@@ -519,7 +528,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         self._transport = self._make_transport(spec, options)
         self._transport.open()
         try:
-            self._repl = RawRepl(self._transport)
+            self._repl = RawRepl(self._transport, pacing=self._pacing)
             self._connect(soft_reset and self._transport.soft_reset_on_connect)
             self._bind_class_methods()
         except BaseException:
@@ -571,8 +580,8 @@ class Device(FilesMixin, metaclass=DeviceMeta):
     def _start(self) -> None:
         """Define the helpers, run start-up and learn the firmware: one round trip where raw-paste exists.
 
-        Firmware without raw-paste has no flow control for long input, so there the code goes in
-        pieces of at most `CLASSIC_PIECE` bytes, each acknowledged before the next.
+        Firmware without raw-paste gets the code in pieces of at most `CLASSIC_PIECE` bytes, each
+        acknowledged before the next, which leaves a small heap more room (see there).
         """
         code = _board.HELPERS.format(token=self._token) + self._startup + "\n__belay_r(__belay_i())\ndel __belay_i"
         pieces = [code] if self._repl.raw_paste else _top_level_pieces(code, CLASSIC_PIECE)
@@ -1296,7 +1305,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
                 self._transport.close()
                 try:
                     self._transport.open()
-                    self._repl = RawRepl(self._transport)
+                    self._repl = RawRepl(self._transport, pacing=self._pacing)
                     self._repl.enter(soft_reset=self._transport.soft_reset_on_connect)
                     self._deferred.clear()
                     self._replay()
