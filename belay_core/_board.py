@@ -58,7 +58,7 @@ def __belay_i():
 
 CONVENIENCE = """\
 def __belay_c(g):
- for n in('os','time','machine','micropython'):
+ for n in('os','sys','time','machine','micropython'):
   for m in(n,'u'+n):
    try:g[n]=__import__(m);break
    except ImportError:pass
@@ -69,8 +69,8 @@ def __belay_c(g):
 __belay_c(globals())
 del __belay_c
 """
-"""The original belay's convenience names, each tolerant of a missing module (the wasm board has no
-``machine``; old firmware names modules ``utime``, ...)."""
+"""The original belay's convenience names (its start-up code also imported ``sys``), each tolerant of a
+missing module (the wasm board has no ``machine``; old firmware names modules ``utime``, ...)."""
 
 TICKS = "__import__('time').ticks_ms()"
 """The board's millisecond clock."""
