@@ -6,9 +6,11 @@ Every call's result travels in a frame the board prints last, after all user out
 
 ``TOKEN`` is four random letters chosen for each connection, so nothing a program prints (a
 ``\\x02``, or text shaped like a frame) is ever taken for one: output is passed on as printed.
-The helpers take the builtins they use as default arguments, so a program that rebinds ``print``,
-``str``, ``repr`` or ``len`` at its top level does not break them, and they leave no other names in
-the board's globals. ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value), ``P``
+The helpers keep the builtins they use under their own names (``__belay_bp`` is ``print``, ...), so a
+program that rebinds ``print``, ``repr``, ``len`` or ``type`` at its top level does not break them, and
+they leave no other names in the board's globals. Each stays small: MicroPython runs a function whose
+arguments, locals and stack fit in 11 words without allocating (a helper with many default arguments
+took four times as long). ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value), ``P``
 (``id:type`` of an object kept on the board for a proxy), ``S`` (a generator stopped) or ``X`` (the
 repr of a ``SystemExit`` code, printed just before the exit goes on to the firmware). ``TICKS`` is the
 board's millisecond clock when the value was ready, on results that carry the time. The host checks
@@ -26,25 +28,28 @@ __belay_o={{}}
 __belay_g={{}}
 __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
-def __belay_n(t,R=repr,A=AttributeError):
+__belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg=print,len,repr,type,exec,globals
+__belay_bc=getattr(__import__('builtins'),'compile',None)
+def __belay_n(t):
  try:return t.__name__
- except A:return R(t).split("'")[1]
-def __belay_f(k,s,c='',P=print,N=len,T=str,M=__belay_m):
- P(M+k+T(N(s))+c+':'+s+'\\n',end='')
-def __belay_r(v,p=0,c=0,f=__belay_f,n=__belay_n,T=type,R=repr,I=id,S=__belay_S,L=__belay_L,o=__belay_o,J=__import__):
- c='@%d'%J('time').ticks_ms()if c else''
- t=T(v)
- if t in(S if p else L):f('R',R(v),c)
- elif p:o[I(v)]=v;f('P','%d:%s'%(I(v),n(t)),c)
- else:f('O',n(t)+':'+R(v),c)
-def __belay_gn(k,x,p=0,c=0,g=__belay_g,f=__belay_f,r=__belay_r,E=StopIteration):
- try:v=g[k].send(x)
- except E:
-  del g[k];f('S','');return
- r(v,p,c)
-def __belay_x(s,f=__belay_f,R=repr,E=exec,C=getattr(__import__('builtins'),'compile',None),G=globals,X=SystemExit):
- try:E(C(s,'<stdin>','exec')if C else s,G())
- except X as e:f('X',R(e.args[0]if e.args else None));raise
+ except AttributeError:return __belay_br(t).split("'")[1]
+def __belay_tk(c):
+ return'@%d'%__import__('time').ticks_ms()if c else''
+def __belay_f(k,s,c=''):
+ __belay_bp('%s%s%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),c,s),end='')
+def __belay_r(v,p=0,c=0):
+ t=__belay_bt(v)
+ if t in(__belay_S if p else __belay_L):__belay_f('R',__belay_br(v),__belay_tk(c))
+ elif p:__belay_o[id(v)]=v;__belay_f('P','%d:%s'%(id(v),__belay_n(t)),__belay_tk(c))
+ else:__belay_f('O',__belay_n(t)+':'+__belay_br(v),__belay_tk(c))
+def __belay_gn(k,x,p=0,c=0):
+ try:v=__belay_g[k].send(x)
+ except StopIteration:
+  del __belay_g[k];__belay_f('S','');return
+ __belay_r(v,p,c)
+def __belay_x(s):
+ try:__belay_be(__belay_bc(s,'<stdin>','exec')if __belay_bc else s,__belay_bg())
+ except SystemExit as e:__belay_f('X',__belay_br(e.args[0]if e.args else None));raise
 def __belay_i():
  i=__import__('sys').implementation;e=[]
  for n in('native','viper'):
