@@ -9,21 +9,24 @@ chunk that may begin a frame wait for the next chunk.
 from __future__ import annotations
 
 import codecs
-from typing import Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional
 
 from attrs import define
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class TextSink(Protocol):
+        """Where board output goes: any object with a ``write(str)`` method; ``flush()`` is optional."""
+
+        def write(self, text: str, /) -> object: ...
+
 
 MARK = b"\x02"
 KINDS = b"ROPSX"
 
 
-class TextSink(Protocol):
-    """Where board output goes: any object with a ``write(str)`` method; ``flush()`` is optional."""
-
-    def write(self, text: str, /) -> object: ...  # pragma: no cover - a protocol
-
-
-@define
+@define(eq=False)
 class Frame:
     """A result frame: its kind, its payload and, on results that carry the time, the board's ticks."""
 
@@ -204,11 +207,17 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         return 0, None
     # The length counts characters: take ``length`` of them, then the newline.
     body = data[i + 1 :]
-    text = body.decode("utf-8", errors="ignore") if body else ""
-    if len(text) < length:
+    if len(body) < length:  # a character is at least a byte: not all here yet
         return -1, None
-    payload = text[:length]
-    used = len(payload.encode("utf-8"))
+    head = body[:length]
+    if head.isascii():  # the common case: a repr is ASCII, one byte a character
+        payload, used = head.decode("ascii"), length
+    else:
+        text = body.decode("utf-8", errors="ignore")
+        if len(text) < length:
+            return -1, None
+        payload = text[:length]
+        used = len(payload.encode("utf-8"))
     after = body[used:]
     if after[:1] == b"\r":
         if len(after) < 2 and not final:

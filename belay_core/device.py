@@ -7,9 +7,7 @@ import atexit
 import functools
 import inspect
 import os
-import random
 import re
-import string
 import sys
 import threading
 import time
@@ -17,12 +15,12 @@ import warnings
 import weakref
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Union
 
 from attrs import define, field
 
 from belay_core import _board
-from belay_core._output import Frame, ResultFilter, TextSink
+from belay_core._output import Frame, ResultFilter
 from belay_core.errors import (
     ConnectionLost,
     DefinitionError,
@@ -43,6 +41,9 @@ from belay_core.source import catch_exit, dedent, escape_controls, mentions_exit
 from belay_core.timesync import TimeSync
 from belay_core.tracebacks import SourceOrigin, device_error, remap, unwrap_exit_frames
 from belay_core.transport import Transport
+
+if TYPE_CHECKING:
+    from belay_core._output import TextSink
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a call may take unless told otherwise (generous: boards are slow, networks are slower)."""
@@ -241,7 +242,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-@define
+@define(eq=False, repr=False)
 class _Registry:
     """The subclasses registered under one `Device` class, and how their names are made."""
 
@@ -509,7 +510,7 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         resolve_pacing(pacing)  # a bad setting raises before the line opens
         self._pacing = pacing
         self._startup = _board.CONVENIENCE if startup is None else startup
-        self._token = "".join(random.choices(string.ascii_lowercase, k=4))
+        self._token = "".join(chr(97 + byte % 26) for byte in os.urandom(4))
         self._lock = threading.RLock()
         self._closed = False
         self._executers: dict[str, Executer] = {}
@@ -723,10 +724,9 @@ class Device(FilesMixin, metaclass=DeviceMeta):
         DeviceTimeoutError
             When the call did not finish in time (the board was interrupted).
         """
-        from belay_core.proxy import ProxyObject
-
-        if isinstance(cmd, ProxyObject):
-            cmd = cmd.__belay_ref__()
+        ref = getattr(type(cmd), "__belay_ref__", None)
+        if ref is not None:  # a ProxyObject: the board object it stands for
+            cmd = ref(cmd)
         code = dedent(cmd)
         if _is_expression(code):
             return self.evaluate(

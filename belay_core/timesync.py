@@ -25,7 +25,7 @@ REFRESH = 30.0
 """Seconds after which results carry the board's time again by default, to follow drift."""
 
 
-@define
+@define(eq=False, repr=False)
 class Sample:
     """One reading of the board's clock: ``ticks`` at host time ``host`` (give or take ``error`` s)."""
 
@@ -34,7 +34,7 @@ class Sample:
     error: float
 
 
-@define
+@define(eq=False, repr=False)
 class TimeSync:
     """The best-known relation between the board's clock and the host's.
 

@@ -534,6 +534,17 @@ def measure_transport(name: str, transport: str, n: int, warmup: int) -> dict[st
         endpoint.stop()
 
 
+def compile_sources() -> None:
+    """Byte-compile Belay's own packages, as installing a wheel does, so that import and connect times
+    compare with the original belay's and mpremote's (installed from PyPI, byte-compiled by pip) and
+    not with compiling the sources: hatch runs Python with ``PYTHONDONTWRITEBYTECODE=1``."""
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for package in [root / "belay_core", *sorted(root.glob("plugins/*/belay_*"))]:
+        compileall.compile_dir(str(package), quiet=1)
+
+
 def run_worker(
     name: str,
     board: str,
@@ -747,6 +758,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         args.generator_runs, args.file_runs = min(args.generator_runs, 1), min(args.file_runs, 1)
         args.sync_files = min(args.sync_files, 20)
 
+    compile_sources()
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for board in boards:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
