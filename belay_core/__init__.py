@@ -47,18 +47,13 @@ from belay_core.errors import (
     UsageError,
 )
 from belay_core.executers import Executer
+from belay_core.frames import UnparsableResultWarning
 from belay_core.hookspecs import hookimpl
 from belay_core.sentinels import NO_RESULT, UNPARSABLE_RESULT
 from belay_core.transport import Transport
 
 _LAZY = {"ProxyObject": "belay_core.proxy", "minify": "belay_core.minifier"}
 """Names imported on first use: nothing heavy at ``import belay_core``."""
-
-_FROM_PLUGINS = {
-    "UsbSpecifier": ("belay_serial", "UsbSpecifier", "belay-serial"),
-    "list_devices": ("belay_serial", "list_usb_specifiers", "belay-serial"),
-}
-"""The original's USB names, which live in a plugin here: imported on first use."""
 
 
 def __getattr__(name: str) -> Any:
@@ -67,25 +62,34 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
-    plugin = _FROM_PLUGINS.get(name)
-    if plugin is not None:
-        package, attribute, distribution = plugin
-        try:
-            value = getattr(importlib.import_module(package), attribute)
-        except ModuleNotFoundError as exc:
-            if exc.name != package:
-                raise
-            raise MissingPluginError(
-                f"belay_core.{name} comes from the {distribution} plugin, which is not installed: "
-                f"pip install {distribution}"
-            ) from None
+    if name.startswith("_"):
+        raise AttributeError(f"module 'belay_core' has no attribute {name!r}")
+    # Names plugins add (belay_register_exports): the original belay's UsbSpecifier, list_devices, ...
+    from belay_core.plugins import get_plugins
+    from belay_core.transport import KNOWN_EXPORTS
+
+    plugins = get_plugins()
+    record = plugins.records("exports").get(name)
+    if record is not None:
+        value = record.load()
         globals()[name] = value
         return value
+    distribution = KNOWN_EXPORTS.get(name)
+    if distribution is not None:
+        blocked = [i for i in plugins.infos.values() if i.distribution == distribution and i.status != "ok"]
+        state = (
+            f"which is installed but {blocked[0].status}: {blocked[0].error}"
+            if blocked
+            else f"which is not installed: pip install {distribution}"
+        )
+        raise MissingPluginError(f"belay_core.{name} comes from the {distribution} plugin, {state}")
     raise AttributeError(f"module 'belay_core' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, *_FROM_PLUGINS])
+    from belay_core.transport import KNOWN_EXPORTS
+
+    return sorted([*globals(), *_LAZY, *KNOWN_EXPORTS])
 
 
 __all__ = [
@@ -122,6 +126,7 @@ __all__ = [
     "SpecialFunctionNameError",
     "Transport",
     "TransportNotFoundError",
+    "UnparsableResultWarning",
     "UsageError",
     "UsbSpecifier",
     "__version__",

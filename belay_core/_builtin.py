@@ -15,6 +15,7 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("info", "belay_core.commands.info:info", "Show the board's firmware, platform and arch."),
         CommandRecord("latency", "belay_core.commands.latency:latency", "Measure the round trip of a tiny call."),
         CommandRecord("plugins", "belay_core.commands.plugins:plugins", "List plugins and what they provide."),
+        CommandRecord("terminal", "belay_core.commands.terminal:terminal", "Interactive REPL over any transport."),
         CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
         CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
         CommandRecord("new", "belay_core.commands.new:new", "Create a project, or add [tool.belay] to one."),

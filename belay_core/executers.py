@@ -26,7 +26,7 @@ from belay_core.errors import (
 from belay_core.tracebacks import SourceOrigin
 
 if TYPE_CHECKING:
-    from belay_core.device import Device
+    from belay_core.device_api import DeviceApi
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,7 +148,7 @@ class Executer:
         The name it is registered under.
     """
 
-    def __init__(self, device: Device, name: str) -> None:
+    def __init__(self, device: DeviceApi, name: str) -> None:
         self.device = device
         self.name = name
         self.functions: dict[str, Callable[..., Any]] = {}
@@ -368,7 +368,7 @@ class DeviceGenerator(Iterator[Any]):
 
     _keys = itertools.count()
 
-    def __init__(self, device: Device, call: str, trusted: bool, return_time: bool, proxy: bool) -> None:
+    def __init__(self, device: DeviceApi, call: str, trusted: bool, return_time: bool, proxy: bool) -> None:
         self._device = device
         self._call = call
         self._key = next(self._keys)

@@ -18,16 +18,19 @@ import io
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Callable, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional, Union
 
 from attrs import define
 
 from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError
 
-Progress = Callable[[str, int, int], None]
+if TYPE_CHECKING:
+    from belay_core.session import Session
+
+TransferProgress = Callable[[str, int, int], None]
 """``progress(path, done, total)``: ``path`` on the board, bytes of it moved so far, its size."""
 
 LocalPath = Union[str, "os.PathLike[str]"]
@@ -95,7 +98,7 @@ class DiskUsage:
 
 
 @define(frozen=True)
-class _Features:
+class Features:
     """What the firmware's ``os`` module and binascii offer (asked once per connection)."""
 
     folders: bool
@@ -105,7 +108,7 @@ class _Features:
 
 
 @define
-class _Piece:
+class Piece:
     """A file being moved: its board path, its size and how much has moved."""
 
     remote: str
@@ -299,31 +302,37 @@ def _remote_norm(path: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# The mixin
+# The part
 # --------------------------------------------------------------------------------------------------
 
 
-class FilesMixin:
-    """File methods of `belay_core.Device`."""
+class BoardFiles:
+    """The board's files, over a session: what `belay_core.Device`'s file methods (and sync) use.
 
-    timeout: Optional[float]
-    implementation: Any
-    _run: Callable[..., Any]
+    Parameters
+    ----------
+    session
+        The connection (`belay_core.session.Session`).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     # ------------------------------------------------------------------------------------------------
     # Board facts
     # ------------------------------------------------------------------------------------------------
 
-    def _fs_features(self) -> _Features:
-        cached = getattr(self, "_fs_cache", None)
-        if cached is not None and cached[0] is self.implementation:
-            return cached[1]
-        features = _Features(*self._run(_FEATURES, self.timeout, True, False, None))
-        self._fs_cache = (self.implementation, features)
+    def features(self) -> Features:
+        """What the board's file system can do (folders, ``ilistdir``, ``statvfs``): one round trip, then cached."""
+        cached = self.session.board_cache.get("fs")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        features = Features(*self.session.value(_FEATURES))
+        self.session.board_cache["fs"] = features
         return features
 
     def _firmware(self) -> str:
-        impl = self.implementation
+        impl = self.session.implementation
         return f"{impl.name} {'.'.join(map(str, impl.version))} on {impl.platform}"
 
     def _flat_error(self, what: str) -> FeatureUnavailableError:
@@ -332,7 +341,7 @@ class FilesMixin:
             "(no os.mkdir, os.stat or os.ilistdir); only files at the root can be used"
         )
 
-    def _board_path(self, path: str, features: _Features) -> str:
+    def _board_path(self, path: str, features: Features) -> str:
         """The path to use in board code: normalized; on a flat file system, a bare name (root: ``""``)."""
         path = _remote_norm(path)
         if features.folders:
@@ -344,32 +353,32 @@ class FilesMixin:
             raise self._flat_error(f"{path!r} is in a folder")
         return name
 
-    def _helpers(self, features: _Features) -> str:
+    def _helpers(self, features: Features) -> str:
         if not features.folders:
             return _HELPERS_FLAT
         return _HELPERS_TREE.replace("__ILIST__", "1" if features.ilistdir else "0")
 
-    def _cleanup(self, features: _Features, extra: str = "") -> str:
+    def _cleanup(self, features: Features, extra: str = "") -> str:
         names = _CLEANUP_TREE if features.folders else _CLEANUP_FLAT
         return f"if __belay_F:__belay_F.close()\ndel {names}{',' + extra if extra else ''}\n"
 
-    def _query(self, features: _Features, expression: str, path: str) -> Any:
+    def _query(self, features: Features, expression: str, path: str) -> Any:
         """Evaluate ``expression`` with the board helpers defined, deleting them afterwards."""
         code = f"{self._helpers(features)}try:__belay_r({expression})\nfinally:\n{_indent(self._cleanup(features))}"
         with _about(path):
-            return self._run(code, self.timeout, True, False, None)
+            return self.session.value(code)
 
-    def _do(self, features: _Features, statements: str, path: str) -> None:
+    def _do(self, features: Features, statements: str, path: str) -> None:
         code = f"{self._helpers(features)}try:\n{_indent(statements)}finally:\n{_indent(self._cleanup(features))}"
         with _about(path):
-            self._run(code, self.timeout, False, False, None)
+            self.session.run(code, stream_out=None)
 
     # ------------------------------------------------------------------------------------------------
     # Queries
     # ------------------------------------------------------------------------------------------------
 
     def _stat(self, path: str) -> Optional[tuple[bool, int]]:
-        features = self._fs_features()
+        features = self.features()
         where = self._board_path(path, features)
         result = self._query(features, f"__belay_T({where!r})", path)
         return None if result is None else (bool(result[0]), int(result[1]))
@@ -420,7 +429,7 @@ class FilesMixin:
         return self._list(path, recursive=True)
 
     def _list(self, path: str, recursive: bool) -> list[FileInfo]:
-        features = self._fs_features()
+        features = self.features()
         where = self._board_path(path, features)
         found = self._query(features, f"__belay_X({where!r})", path)
         if found is None:
@@ -447,12 +456,12 @@ class FilesMixin:
         FeatureUnavailableError
             When the firmware has no ``os.statvfs`` (the micro:bit's).
         """
-        features = self._fs_features()
+        features = self.features()
         if not features.statvfs:
             raise FeatureUnavailableError(
                 f"the firmware ({self._firmware()}) has no os.statvfs: free space cannot be measured"
             )
-        stat = self._run("__belay_r(__import__('os').statvfs('.'))", self.timeout, True, False, None)
+        stat = self.session.value("__belay_r(__import__('os').statvfs('.'))")
         block = stat[1] or stat[0]
         return DiskUsage(total=block * stat[2], free=block * stat[4])
 
@@ -470,7 +479,7 @@ class FilesMixin:
         BoardPathError
             When a directory is not empty and ``recursive`` is not given.
         """
-        features = self._fs_features()
+        features = self.features()
         where = self._board_path(path, features)
         if where in ("", "/", "."):
             raise BelayError(f"refusing to remove the board's root or current directory ({path!r})")
@@ -506,7 +515,7 @@ class FilesMixin:
         FeatureUnavailableError
             On firmware without folders (the micro:bit's).
         """
-        features = self._fs_features()
+        features = self.features()
         if not features.folders:
             raise self._flat_error(f"cannot make directory {path!r}")
         where = self._board_path(path, features)
@@ -542,14 +551,14 @@ class FilesMixin:
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Make (or overwrite) the file ``path`` on the board with ``data``; missing parents are made."""
-        features = self._fs_features()
+        features = self.features()
         where = self._board_path(path, features)
         data = bytes(data)
 
-        def plan(stat: Optional[tuple[bool, int]]) -> tuple[list[str], list[_Piece]]:
+        def plan(stat: Optional[tuple[bool, int]]) -> tuple[list[str], list[Piece]]:
             if stat is not None and stat[0]:
                 raise _path_error(errno.EISDIR, path)
-            return _ancestors(where) if features.folders else [], [_Piece(where, len(data), opener=_memory(data))]
+            return _ancestors(where) if features.folders else [], [Piece(where, len(data), opener=_memory(data))]
 
         self._put_files(features, where, plan)
 
@@ -561,7 +570,7 @@ class FilesMixin:
     # Transfer
     # ------------------------------------------------------------------------------------------------
 
-    def put(self, local: LocalPath, remote: str = ".", *, progress: Optional[Progress] = None) -> list[str]:
+    def put(self, local: LocalPath, remote: str = ".", *, progress: Optional[TransferProgress] = None) -> list[str]:
         """Copy a host file or folder to the board.
 
         Parameters
@@ -590,15 +599,15 @@ class FilesMixin:
         source = Path(local)
         if not source.exists():
             raise FileNotFoundError(errno.ENOENT, "No such file or directory on the host", str(source))
-        features = self._fs_features()
+        features = self.features()
         if source.is_dir() and not features.folders:
             raise self._flat_error(f"cannot put folder {str(source)!r}")
         target = self._board_path(remote, features)
 
-        def plan(stat: Optional[tuple[bool, int]]) -> tuple[list[str], list[_Piece]]:
+        def plan(stat: Optional[tuple[bool, int]]) -> tuple[list[str], list[Piece]]:
             if target in ("", ".", "/"):
                 stat = (True, 0)
-            pieces: list[_Piece] = []
+            pieces: list[Piece] = []
             if source.is_dir():
                 if stat is not None and not stat[0]:
                     raise _path_error(errno.ENOTDIR, remote)
@@ -611,16 +620,16 @@ class FilesMixin:
                         dirs.append(base)
                     for name in sorted(files):
                         file = Path(root, name)
-                        pieces.append(_Piece(_join(base, name), file.stat().st_size, opener=_reader(file)))
+                        pieces.append(Piece(_join(base, name), file.stat().st_size, opener=_reader(file)))
                 return dirs, pieces
             into = (stat is not None and stat[0]) or remote.endswith("/")
             destination = _join(target, source.name) if into else target
             dirs = _ancestors(destination) if features.folders else []
-            return dirs, [_Piece(destination, source.stat().st_size, opener=_reader(source))]
+            return dirs, [Piece(destination, source.stat().st_size, opener=_reader(source))]
 
         return [p.remote for p in self._put_files(features, target, plan, progress)]
 
-    def get(self, remote: str, local: LocalPath = ".", *, progress: Optional[Progress] = None) -> list[Path]:
+    def get(self, remote: str, local: LocalPath = ".", *, progress: Optional[TransferProgress] = None) -> list[Path]:
         """Copy a board file or directory to the host.
 
         Parameters
@@ -693,7 +702,7 @@ class FilesMixin:
             share = mem_free // 32  # up to 4 characters of repr per byte, then printed
         return max(MIN_CHUNK, min(MAX_CHUNK, share))
 
-    def _begin(self, features: _Features, extra: str, expression: str, path: str, cleanup: str) -> Any:
+    def _begin(self, features: Features, extra: str, expression: str, path: str, cleanup: str) -> Any:
         """Define the helpers (kept until ``cleanup``) and return ``(gc.mem_free(), expression)``."""
         code = (
             self._helpers(features)
@@ -702,18 +711,46 @@ class FilesMixin:
         )
         try:
             with _about(path):
-                return self._run(code, self.timeout, True, False, None)
+                return self.session.value(code)
         except BaseException:
             self._quiet(cleanup)
             raise
 
+    def write_many(
+        self,
+        contents: Mapping[str, bytes],
+        dirs: Sequence[str] = (),
+        *,
+        progress: Optional[Callable[[str, int, int], None]] = None,
+    ) -> None:
+        """Make directories ``dirs``, then write each board path of ``contents``, batched as `put` batches.
+
+        Parameters
+        ----------
+        contents
+            Board path to the bytes it must hold.
+        dirs
+            Directories to make first, parents before children.
+        progress
+            ``progress(path, done, total)`` once per file written, ``done`` counting files.
+        """
+        pieces = [Piece(path, len(data), opener=_memory(data)) for path, data in contents.items()]
+        finished: set[str] = set()
+
+        def report(path: str, done: int, total: int) -> None:
+            if progress is not None and done == total and path not in finished:
+                finished.add(path)
+                progress(path, len(finished), len(pieces))
+
+        self._put_files(self.features(), "/", lambda _stat: (list(dirs), pieces), report)
+
     def _put_files(
         self,
-        features: _Features,
+        features: Features,
         target: str,
-        plan: Callable[[Optional[tuple[bool, int]]], tuple[list[str], list[_Piece]]],
-        progress: Optional[Progress] = None,
-    ) -> list[_Piece]:
+        plan: Callable[[Optional[tuple[bool, int]]], tuple[list[str], list[Piece]]],
+        progress: Optional[TransferProgress] = None,
+    ) -> list[Piece]:
         if features.base64:
             extra = f"__belay_D=__import__({features.base64!r}).a2b_base64\n"
 
@@ -733,13 +770,13 @@ class FilesMixin:
             budget = self._budget(mem_free, bool(features.base64), "put")
             lines: list[str] = [f"__belay_M({d!r})\n" for d in dirs]
             used = FILE_COST * len(dirs)
-            touched: list[_Piece] = []
+            touched: list[Piece] = []
             current = dirs[0] if dirs else target
 
             def flush() -> None:
                 nonlocal used
                 with _about(current):
-                    self._run("".join(lines), self.timeout, False, False, None)
+                    self.session.run("".join(lines), stream_out=None)
                 lines.clear()
                 used = 0
                 _report(touched, progress)
@@ -770,7 +807,7 @@ class FilesMixin:
                     lines.append("__belay_F.close()\n__belay_F=None\n")
             sizes = "__belay_r((" + "".join(f"__belay_T({p.remote!r})[1]," for p in pieces) + "))\n"
             with _about(current):
-                found = self._run("".join(lines) + sizes + cleanup, self.timeout, True, False, None)
+                found = self.session.value("".join(lines) + sizes + cleanup)
         except BaseException:
             self._quiet(cleanup)
             raise
@@ -783,7 +820,7 @@ class FilesMixin:
     def _quiet(self, code: str) -> None:
         """Run clean-up code, ignoring its failure (the error being raised matters more)."""
         try:
-            self._run(f"try:\n{_indent(code)}except Exception:pass\n", self.timeout, False, False, None)
+            self.session.run(f"try:\n{_indent(code)}except Exception:pass\n", stream_out=None)
         except BelayError:
             pass
 
@@ -791,15 +828,15 @@ class FilesMixin:
         self,
         remote: str,
         target: Callable[[str, bool], Callable[[str, bool], Optional[IO[bytes]]]],
-        progress: Optional[Progress] = None,
+        progress: Optional[TransferProgress] = None,
     ) -> None:
-        features = self._fs_features()
+        features = self.features()
         where = self._board_path(remote, features)
         encoder = f"__import__({features.base64!r}).b2a_base64" if features.base64 else "(lambda b:b)"
         extra = f"__belay_E={encoder}\n" + _GET_HELPER.replace("__ENCODE__", "__belay_E")
         cleanup = self._cleanup(features, "__belay_E,__belay_G,__belay_P")
         mem_free, found = self._begin(features, extra, f"__belay_X({where!r})", remote, cleanup)
-        pieces: list[_Piece] = []
+        pieces: list[Piece] = []
         try:
             if found is None:
                 raise _path_error(errno.ENOENT, remote)
@@ -813,7 +850,7 @@ class FilesMixin:
                 if entry_is_dir:
                     open_for(board_path, True)
                 else:
-                    pieces.append(_Piece(board_path, size, opener=lambda p=board_path: open_for(p, False)))
+                    pieces.append(Piece(board_path, size, opener=lambda p=board_path: open_for(p, False)))
             self._get_pieces(pieces, self._budget(mem_free, bool(features.base64), "get"), features, progress, cleanup)
         except BaseException:
             for piece in pieces:
@@ -824,17 +861,17 @@ class FilesMixin:
 
     def _get_pieces(
         self,
-        pieces: list[_Piece],
+        pieces: list[Piece],
         budget: int,
-        features: _Features,
-        progress: Optional[Progress],
+        features: Features,
+        progress: Optional[TransferProgress],
         cleanup: str,
     ) -> None:
         decode: Callable[[bytes], bytes] = binascii.a2b_base64 if features.base64 else bytes
         queue = list(pieces)
         while True:
             calls: list[str] = []
-            parts: list[_Piece] = []
+            parts: list[Piece] = []
             used = 0
             while queue:
                 piece = queue[0]
@@ -861,7 +898,7 @@ class FilesMixin:
             last = not queue
             code = "__belay_P((" + "".join(calls) + "))\n" + (cleanup if last else "")
             with _about(parts[-1].remote if parts else "."):
-                chunks = self._run(code, self.timeout, True, False, None)
+                chunks = self.session.value(code)
             for piece, chunk in zip(parts, chunks):
                 data = decode(chunk)
                 assert piece.stream is not None
@@ -895,7 +932,7 @@ class _Sink(io.BytesIO):
         super().close()
 
 
-def _report(touched: list[_Piece], progress: Optional[Progress]) -> None:
+def _report(touched: list[Piece], progress: Optional[TransferProgress]) -> None:
     if progress is not None:
         seen: set[int] = set()
         for piece in touched:

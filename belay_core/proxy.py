@@ -15,7 +15,7 @@ from belay_core.errors import BelayError
 from belay_core.executers import DeviceGenerator, board_source, call_source
 
 if TYPE_CHECKING:
-    from belay_core.device import Device
+    from belay_core.device_api import DeviceApi
 
 _PLAIN = (int, float, str, bytes, bytearray, bool, type(None))
 _CONTAINERS = (list, tuple, set)
@@ -25,12 +25,12 @@ _live: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionar
 ``__belay_o`` entry: the board keys kept objects by ``id``)."""
 
 
-def _retain(device: Device, ref: str) -> None:
+def _retain(device: DeviceApi, ref: str) -> None:
     counts = _live.setdefault(device, {})
     counts[ref] = counts.get(ref, 0) + 1
 
 
-def _release(device: Device, ref: str) -> None:
+def _release(device: DeviceApi, ref: str) -> None:
     counts = _live.get(device)
     if counts is None or ref not in counts:
         return
@@ -153,12 +153,12 @@ class ProxyObject:
 
     __slots__ = ("__weakref__", "_belay_device", "_belay_owned", "_belay_ref", "_belay_type")
 
-    _belay_device: Device
+    _belay_device: DeviceApi
     _belay_ref: str
     _belay_type: Optional[str]
     _belay_owned: bool
 
-    def __init__(self, device: Device, name: str, delete: bool = True, *, type_name: Optional[str] = None) -> None:
+    def __init__(self, device: DeviceApi, name: str, delete: bool = True, *, type_name: Optional[str] = None) -> None:
         object.__setattr__(self, "_belay_device", device)
         object.__setattr__(self, "_belay_ref", name)
         object.__setattr__(self, "_belay_type", type_name)

@@ -15,13 +15,14 @@ from attrs import define, field
 
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _check_name(instance: Record, attribute: Any, value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ValueError(
-            f"{type(instance).__name__} name {value!r} is invalid: use lower-case letters, digits, '-' and '_'"
-        )
+    rule = type(instance).name_rule
+    if not isinstance(value, str) or not rule.match(value):
+        what = "a public Python name" if rule is _IDENTIFIER else "lower-case letters, digits, '-' and '_'"
+        raise ValueError(f"{type(instance).__name__} name {value!r} is invalid: use {what}")
 
 
 def _check_target(instance: Record, attribute: Any, value: Any) -> None:
@@ -44,6 +45,7 @@ class Record:
     """
 
     kind: ClassVar[str] = "record"
+    name_rule: ClassVar[re.Pattern[str]] = _NAME
 
     name: str = field(validator=_check_name)
     target: Union[str, Any] = field(validator=_check_target)
@@ -84,6 +86,9 @@ class TransportRecord(Record):
     discovers
         Whether its class implements `belay_core.transport.Transport.discover`, so ``Device()`` with no
         spec can find an attached board.
+    pattern
+        A regular expression for specs no prefix names (``r"^\\d{1,3}(\\.\\d{1,3}){3}(:\\d+)?$"`` for a
+        bare IPv4 address): tried, in registration order, when no transport's prefix matches.
     """
 
     kind: ClassVar[str] = "transport"
@@ -91,10 +96,13 @@ class TransportRecord(Record):
     prefixes: tuple[str, ...] = field(default=(), converter=tuple)
     example: str = ""
     discovers: bool = False
+    pattern: str = ""
 
     def handles(self, spec: str) -> bool:
-        """Whether ``spec`` starts with one of this transport's prefixes."""
-        return any(spec.startswith(prefix) for prefix in self.prefixes)
+        """Whether ``spec`` starts with one of this transport's prefixes, or matches its pattern."""
+        return any(spec.startswith(prefix) for prefix in self.prefixes) or bool(
+            self.pattern and re.search(self.pattern, spec)
+        )
 
 
 @define(frozen=True)
@@ -140,12 +148,39 @@ class DownloaderRecord(Record):
     schemes: tuple[str, ...] = field(default=(), converter=tuple)
 
 
+@define(frozen=True)
+class CompilerRecord(Record):
+    """A compiler of ``.py`` files to ``.mpy``, used by sync's ``mpy_cross=``.
+
+    ``target`` is a callable ``find(mpy_version, mpy_sub_version, *, binary=None)`` returning an
+    object with ``version`` and ``compile(source: bytes, *, filename: str) -> bytes``, or raising
+    `belay_core.errors.BelayError` when no compiler fits.
+    """
+
+    kind: ClassVar[str] = "compiler"
+
+
+@define(frozen=True)
+class ExportRecord(Record):
+    """A name a plugin adds to ``belay_core``'s namespace: ``belay_core.UsbSpecifier`` from belay-serial.
+
+    ``name`` is the attribute's name as users write it (any public identifier); ``target`` the
+    object, imported on first use of the attribute.
+    """
+
+    kind: ClassVar[str] = "export"
+    name_rule: ClassVar[re.Pattern[str]] = _IDENTIFIER
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     "transports": TransportRecord,
     "executers": ExecuterRecord,
     "hashers": HasherRecord,
     "minifiers": MinifierRecord,
     "downloaders": DownloaderRecord,
+    "compilers": CompilerRecord,
+    "exports": ExportRecord,
     "commands": CommandRecord,
 }
-"""Record type of each kind, keyed by the kind's plural (the hook is ``belay_register_<kind>``)."""
+"""Record type of each kind, keyed by the kind's plural (the hook is ``belay_register_<kind>``): the one
+list of plugin kinds, in the order listings show them."""

@@ -17,7 +17,7 @@ from attrs import define, field
 from belay_core.errors import BelayError, FeatureUnavailableError, UsageError
 
 if TYPE_CHECKING:
-    from belay_core.device import Device
+    from belay_core.device_api import DeviceApi
     from belay_core.hashing import Hasher
 
 IGNORE_FILE = ".belayignore"
@@ -29,7 +29,7 @@ DEFAULT_IGNORE: tuple[str, ...] = ("__pycache__/", "*.pyc", ".git/", ".belayigno
 DEFAULT_KEEP_AT_ROOT: tuple[str, ...] = ("boot.py", "webrepl_cfg.py", "lib")
 """Kept on the board when syncing to ``/`` and ``keep`` is not given."""
 
-Progress = Callable[[str, int, int], None]
+SyncProgress = Callable[[str, int, int], None]
 """``progress(path, done, total)``: files done out of total, with the path just handled."""
 
 
@@ -194,7 +194,7 @@ def plan_sync(
 
 
 def prepare(
-    device: Device,
+    device: DeviceApi,
     folder: Path,
     dst: str,
     files: Sequence[Path],
@@ -205,17 +205,16 @@ def prepare(
     """Read, minify or compile each host file into what the board will hold."""
     compiler = None
     if mpy_cross:
-        try:
-            import belay_mpy_cross
-        except ImportError:
-            raise BelayError("mpy_cross needs the belay-mpy-cross plugin: pip install belay-mpy-cross") from None
+        compilers = list(device.plugins.records("compilers").values())
+        if not compilers:
+            raise BelayError("mpy_cross needs a compiler plugin: pip install belay-mpy-cross")
         impl = device.implementation
         if impl.mpy_version is None:
             raise FeatureUnavailableError(
                 f"{impl.name} {'.'.join(map(str, impl.version))} does not say which .mpy format it loads"
             )
         binary = None if mpy_cross is True else mpy_cross
-        compiler = belay_mpy_cross.find_compiler(impl.mpy_version, impl.mpy_sub_version, binary=binary)
+        compiler = compilers[0].load()(impl.mpy_version, impl.mpy_sub_version, binary=binary)
     prepared = []
     for path in files:
         relative = path.relative_to(folder).as_posix()
@@ -287,36 +286,25 @@ class BoardListing:
         return remote if self.tree else remote.lstrip("/")
 
 
-def board_listing(device: Device, dst: str, kept: Iterable[str]) -> BoardListing:
+def board_listing(device: DeviceApi, dst: str, kept: Iterable[str]) -> BoardListing:
     """Hashes of the board files under ``dst`` and its directories, in one round trip."""
     source = _WALK + f"__belay_r(__belay_sw({dst!r},{set(kept) or '{None}'!r}))\ndel __belay_sw"
-    files, dirs, exists, tree = device._run(source, device.timeout, True, False)
+    files, dirs, exists, tree = device.session.value(source)
     return BoardListing(files, dirs, bool(exists), bool(tree))
 
 
 def apply_plan(
-    device: Device,
+    device: DeviceApi,
     plan: SyncPlan,
     host: Sequence[HostFile],
     listing: BoardListing,
-    progress: Optional[Progress] = None,
+    progress: Optional[SyncProgress] = None,
 ) -> None:
     """Make the board match the plan: directories and uploads (batched by `Device.put`'s machinery), then removals."""
-    from belay_core.files import _memory, _Piece
-
     if plan.upload or plan.mkdir:
-        features = device._fs_features()
         data = {item.remote: item.data for item in host}
-        pieces = [_Piece(listing.path(r), len(data[r]), opener=_memory(data[r])) for r in plan.upload]
-        dirs = [listing.path(d) for d in plan.mkdir]
-        finished: set[str] = set()
-
-        def report(path: str, done: int, total: int) -> None:
-            if progress is not None and done == total and path not in finished:
-                finished.add(path)
-                progress(path, len(finished), len(pieces))
-
-        device._put_files(features, "/", lambda _stat: (dirs, pieces), report)
+        contents = {listing.path(r): data[r] for r in plan.upload}
+        device.files.write_many(contents, [listing.path(d) for d in plan.mkdir], progress=progress)
     removals = [f"__import__('os').remove({listing.path(p)!r})" for p in plan.delete]
     removals += [f"try:__import__('os').rmdir({d!r})\nexcept OSError:pass" for d in plan.rmdir]
     if removals:
@@ -324,7 +312,7 @@ def apply_plan(
 
 
 def sync(
-    device: Device,
+    device: DeviceApi,
     folder: Union[str, Path],
     dst: str = "/",
     keep: Union[str, Sequence[str], bool, None] = None,
@@ -332,7 +320,7 @@ def sync(
     minify: Union[bool, str] = True,
     mpy_cross: Union[bool, str, Path, None] = None,
     dry_run: bool = False,
-    progress: Optional[Progress] = None,
+    progress: Optional[SyncProgress] = None,
     owned: Optional[set[str]] = None,
 ) -> SyncPlan:
     """Sync ``folder`` (or one file) to ``dst`` on the board; see `belay_core.Device.sync`."""
@@ -379,7 +367,7 @@ def sync(
 
 
 def sync_dependencies(
-    device: Device, package: Union[str, Any], *subfolders: Union[str, Path], dst: str = "/lib", **kwargs: Any
+    device: DeviceApi, package: Union[str, Any], *subfolders: Union[str, Path], dst: str = "/lib", **kwargs: Any
 ) -> SyncPlan:
     """Sync folders of a host package to ``dst``, removing only files this package put there before.
 
@@ -405,7 +393,7 @@ def sync_dependencies(
         return sync_owned(device, staging, dst, f".belay-{name}", **kwargs)
 
 
-def sync_owned(device: Device, folder: Union[str, Path], dst: str, manifest: str, **kwargs: Any) -> SyncPlan:
+def sync_owned(device: DeviceApi, folder: Union[str, Path], dst: str, manifest: str, **kwargs: Any) -> SyncPlan:
     """Sync ``folder`` to ``dst``, removing only board files that an earlier call with this ``manifest`` put there.
 
     The board file ``<dst>/<manifest>`` lists what was installed; other files in ``dst`` are never touched.
@@ -415,7 +403,7 @@ def sync_owned(device: Device, folder: Union[str, Path], dst: str, manifest: str
     dst = normalize_dst(dst)
     record = join(dst, manifest)
     read = f"try:\n f=open({record!r});__belay_r(f.read());f.close()\nexcept OSError:__belay_r('[]')"
-    previous = json.loads(device._run(read, device.timeout, True, False))
+    previous = json.loads(device.session.value(read))
     kwargs.setdefault("keep", [])
     plan = sync(device, folder, dst, owned=set(previous), **kwargs)
     if not kwargs.get("dry_run"):
@@ -427,8 +415,8 @@ def sync_owned(device: Device, folder: Union[str, Path], dst: str, manifest: str
 __all__ = [
     "DEFAULT_KEEP_AT_ROOT",
     "HostFile",
-    "Progress",
     "SyncPlan",
+    "SyncProgress",
     "collect_host_files",
     "normalize_dst",
     "plan_sync",

@@ -15,6 +15,9 @@ KNOWN_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 """Spec patterns of the transports Belay's own plugins provide, to name the one to install."""
 
+KNOWN_EXPORTS: dict[str, str] = {"UsbSpecifier": "belay-serial", "list_devices": "belay-serial"}
+"""Names of ``belay_core`` that Belay's own plugins export (the original belay's), and which one does."""
+
 
 class Transport(abc.ABC):
     """A byte stream to a board: the line the raw-REPL engine speaks over.

@@ -16,7 +16,7 @@ from belay_core import (
     DeviceSpecError,
     DeviceTimeoutError,
 )
-from belay_core.device import UnparsableResultWarning
+from belay_core.frames import UnparsableResultWarning
 
 
 def test_expressions_return_values(device):
@@ -160,14 +160,14 @@ def test_missing_spec_is_a_clear_error(monkeypatch):
 
 
 def test_connection_lost_when_the_board_dies(device):
-    os.killpg(device._transport.process.pid, 9)
+    os.killpg(device.session.transport.process.pid, 9)
     with pytest.raises(ConnectionLost, match="exited"):
         device("1")
 
 
 def test_connect_takes_at_most_three_round_trips(device):
     # Firmware without raw-paste (the micro:bit's) gets its start-up code in acknowledged pieces.
-    assert device.round_trips <= (3 if device._repl.raw_paste else 8)
+    assert device.round_trips <= (3 if device.session.engine.raw_paste else 8)
     before = device.round_trips
     device("0")
     assert device.round_trips == before + 1

@@ -104,8 +104,8 @@ def test_soft_reset_redeploys_tasks_and_reruns_autoinit(board):
 
 
 def _kill_board(device: Device) -> None:
-    os.killpg(device._transport.process.pid, 9)
-    device._transport.process.wait()
+    os.killpg(device.session.transport.process.pid, 9)
+    device.session.transport.process.wait()
 
 
 def test_reconnect_replays_history_and_completes_the_call(board):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from types import SimpleNamespace
 
 import attrs
 import pytest
@@ -219,6 +220,7 @@ def test_no_working_hasher_raises_naming_each_reason():
 
     class FakeDevice:
         implementation = impl
+        plugins = get_plugins()
 
     with pytest.raises(BelayError, match=r"no hasher works.*unsupported: needs a firmware"):
         select_hasher(FakeDevice(), candidates=[_Unsupported])  # type: ignore[arg-type]
@@ -240,7 +242,7 @@ def test_hasher_base_is_abstract_and_named():
 
 def test_hasher_given_by_unknown_spec_is_an_error():
     with pytest.raises(TypeError):
-        select_hasher(object(), candidates=[42])  # type: ignore[arg-type, list-item]
+        select_hasher(SimpleNamespace(plugins=get_plugins()), candidates=[42])  # type: ignore[arg-type, list-item]
 
 
 def _impl():

@@ -1327,8 +1327,8 @@ def test_terminal_is_the_board_s_repl_and_the_device_works_after_it(tmp_path, ke
 def test_usb_names_without_belay_serial_name_the_plugin():
     # The original's UsbSpecifier and list_devices come from belay-serial, imported on first use.
     script = (
-        "import sys\n"
-        "sys.modules['belay_serial'] = None  # as if belay-serial were not installed\n"
+        "import os, sys\n"
+        "os.environ['BELAY_DISABLE_PLUGINS'] = 'serial'  # its entry point hidden: as if not installed\n"
         "import belay_core as belay\n"
         "try:\n"
         "    belay.UsbSpecifier\n"

@@ -138,14 +138,14 @@ def test_raw_paste_is_never_paced(waits):
 
 def test_device_pacing_reaches_the_engine_and_survives_a_reconnect():
     with Device("emu:unix", timeout=30, pacing=(24, 0.002)) as device:
-        assert device._repl.pacing == (24, 0.002)
+        assert device.session.engine.pacing == (24, 0.002)
         device.reconnect()
-        assert device._repl.pacing == (24, 0.002)
+        assert device.session.engine.pacing == (24, 0.002)
         assert device("1 + 1") == 2
     with Device("emu:unix", timeout=30, pacing=False) as device:
-        assert device._repl.pacing is None
+        assert device.session.engine.pacing is None
     with Device("emu:unix", timeout=30) as device:
-        assert device._repl.pacing == CLASSIC_PACING
+        assert device.session.engine.pacing == CLASSIC_PACING
 
 
 def test_bad_device_pacing_fails_before_connecting():

@@ -15,8 +15,8 @@ from belay_core.plugins import load_plugins
 
 EVERY_KIND = """
 from belay_core import hookimpl
-from belay_core.records import (CommandRecord, DownloaderRecord, ExecuterRecord, HasherRecord,
-                                MinifierRecord, TransportRecord)
+from belay_core.records import (CommandRecord, CompilerRecord, DownloaderRecord, ExecuterRecord, ExportRecord,
+                                HasherRecord, MinifierRecord, TransportRecord)
 
 @hookimpl
 def belay_register_transports():
@@ -39,6 +39,14 @@ def belay_register_downloaders():
     return [DownloaderRecord("fake-dl", "fake_dl:Dl", "A downloader.", schemes=("fake+https://",))]
 
 @hookimpl
+def belay_register_compilers():
+    return [CompilerRecord("fake-cc", "fake_cc:find", "A compiler.")]
+
+@hookimpl
+def belay_register_exports():
+    return [ExportRecord("FakeThing", "builtins:dict", "A name for belay_core.")]
+
+@hookimpl
 def belay_register_commands():
     return [CommandRecord("hello", "fake_cmd:hello", "Say hello.")]
 """
@@ -57,11 +65,14 @@ def test_every_hook_kind_registers_records(fake_plugins):
         "hashers": ["sha-fake"],
         "minifiers": ["noop"],
         "downloaders": ["fake-dl"],
+        "compilers": ["fake-cc"],
+        "exports": ["FakeThing"],
         "commands": ["hello"],
     }
     assert set(info.provides) == set(KINDS)
     assert plugins.transport_for("fake:abc").name == "fake"
     assert plugins.get("minifiers", "noop").load() is str
+    assert plugins.get("exports", "FakeThing").load() is dict
 
 
 def test_core_builtins_register_through_the_hooks():
@@ -251,3 +262,49 @@ def test_plugin_command_is_listed_and_runs(fake_plugins, tmp_path):
     assert "hello" in listing.output and "Say hello." in listing.output
     result = runner.invoke(cli, ["hello", "world"])
     assert result.output == "hello world\n", module
+
+
+def test_a_plugin_s_export_is_a_belay_core_name(fake_plugins):
+    # belay_register_exports: belay_core.<name> loads the plugins and imports the record's target.
+    import belay_core
+
+    fake_plugins("every", EVERY_KIND)
+    assert belay_core.FakeThing is dict
+    with pytest.raises(AttributeError):
+        belay_core.NoSuchName  # noqa: B018
+
+
+def test_sync_compiles_with_the_registered_compiler(fake_plugins, tmp_path):
+    # belay_register_compilers: sync's mpy_cross= asks the registry for a compiler, never a package by name.
+    fake_plugins(
+        "cc",
+        """
+        from belay_core import hookimpl
+        from belay_core.records import CompilerRecord
+
+
+        class Upper:
+            version = "upper 1"
+
+            def compile(self, data, *, filename):
+                return data.upper()
+
+
+        def find(mpy_version, mpy_sub_version, *, binary=None):
+            return Upper()
+
+
+        @hookimpl(tryfirst=True)
+        def belay_register_compilers():
+            return [CompilerRecord("upper", __name__ + ":find", "Upper-cases files.")]
+        """,
+    )
+    from belay_core import Device
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "mod.py").write_text("x = 1\n")
+    with Device("emu:unix") as device:
+        plan = device.sync(src, dst="/app", mpy_cross=True)
+        assert plan.upload == ["/app/mod.mpy"]
+        assert device.read_bytes("/app/mod.mpy") == b"X = 1\n"

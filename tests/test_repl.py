@@ -170,7 +170,7 @@ def test_split_error_finds_a_traceback_less_exception():
 
 
 def _filter(*pieces: bytes):
-    from belay_core._output import ResultFilter
+    from belay_core.frames import ResultFilter
 
     stream = io.StringIO()
     output = ResultFilter(stream)
@@ -209,7 +209,7 @@ def test_a_printing_thread_never_turns_a_good_call_into_an_error(repl):
 
 def test_a_frame_split_into_small_pieces_is_still_found():
     # A slow line (the micro:bit's) delivers a frame a few bytes at a time, its mark and token too.
-    from belay_core._output import ResultFilter
+    from belay_core.frames import ResultFilter
 
     data = b"out\r\n\x02abcdR2:12\r\nafter\r\n"
     for size in range(1, 8):

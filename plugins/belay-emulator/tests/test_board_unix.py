@@ -253,15 +253,16 @@ def test_interrupt_if_running_never_meets_the_default_action(tmp_path):
     )
     try:
         assert proc.stdout.readline() == b"ready\n"
-        # Whether a try finds the handler on depends on where the toggler is when stopped: go on until
-        # 100 signals went out (a loaded machine may leave the toggler unscheduled for many tries).
+        # Whether a try finds the handler on depends on where the toggler is when stopped, and a loaded
+        # machine may leave the toggler unscheduled for many tries: go on until 10 signals went out and
+        # at least 400 tries were made (pytest's timeout bounds it).
         sent = tries = 0
-        while sent < 100 and tries < 50_000:
+        while sent < 10 or tries < 400:
             sent += interrupt_if_running(proc.pid)
             tries += 1
+            assert proc.poll() is None, f"killed by signal {-proc.returncode} after {tries} tries"
         time.sleep(0.05)
         assert proc.poll() is None, f"killed by signal {-proc.returncode}"
-        assert sent == 100, f"{sent} signals in {tries} tries"
     finally:
         proc.kill()
         proc.wait()

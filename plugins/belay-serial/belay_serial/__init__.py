@@ -1,4 +1,4 @@
-"""Belay transport for serial ports, USB board specifiers and the ``devices``/``select``/``terminal`` commands.
+"""Belay transport for serial ports, USB board specifiers and the ``devices``/``select`` commands.
 
 The names below are imported on first use, so importing ``belay_serial`` (as ``belay --help`` does
 through the plugin's hooks) never imports pyserial or pydantic.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from belay_core import hookimpl
-from belay_core.records import CommandRecord, TransportRecord
+from belay_core.records import CommandRecord, ExportRecord, TransportRecord
 
 PREFIXES: tuple[str, ...] = ("/dev/", "COM", "\\\\.\\", "{", "usb:")
 """Spec prefixes of the serial transport: POSIX device paths, Windows ports, UsbSpecifier JSON, ``usb:``."""
@@ -26,9 +26,19 @@ def belay_register_transports() -> list[TransportRecord]:
 
 @hookimpl
 def belay_register_commands() -> list[CommandRecord]:
-    """``belay devices``, ``belay select`` and ``belay terminal``."""
+    """``belay devices`` and ``belay select``."""
     return [
         CommandRecord("devices", "belay_serial.commands:devices", "List the boards attached by USB serial."),
         CommandRecord("select", "belay_serial.commands:select", "Choose an attached board; print BELAY_DEVICE."),
-        CommandRecord("terminal", "belay_serial.terminal:terminal", "Interactive REPL over any transport."),
+    ]
+
+
+@hookimpl
+def belay_register_exports() -> list[ExportRecord]:
+    """The original belay's USB names in ``belay_core``: ``UsbSpecifier`` and ``list_devices``."""
+    return [
+        ExportRecord("UsbSpecifier", "belay_serial.usb:UsbSpecifier", "A board named by its USB identity."),
+        ExportRecord(
+            "list_devices", "belay_serial.usb:list_usb_specifiers", "UsbSpecifiers of the attached USB serial ports."
+        ),
     ]

@@ -156,7 +156,7 @@ def test_belay_help_imports_neither_pyserial_nor_the_implementation():
     loaded = set(result.stdout.strip().splitlines()[-1].split())
     assert "belay_serial.hooks" in loaded  # the plugin is loaded ...
     assert "serial" not in loaded  # ... but not pyserial
-    assert not {"belay_serial.usb", "belay_serial.transport", "belay_serial.commands", "belay_serial.terminal"} & loaded
+    assert not {"belay_serial.usb", "belay_serial.transport", "belay_serial.commands"} & loaded
     for name in ("devices", "select", "terminal"):
         assert name in result.stdout
 
@@ -169,7 +169,11 @@ def test_belay_plugins_lists_serial():
     assert result.returncode == 0, result.stderr
     [serial] = [p for p in json.loads(result.stdout) if p["name"] == "serial"]
     assert serial["distribution"] == "belay-serial" and serial["status"] == "ok"
-    assert serial["provides"] == {"transports": ["serial"], "commands": ["devices", "select", "terminal"]}
+    assert serial["provides"] == {
+        "transports": ["serial"],
+        "exports": ["UsbSpecifier", "list_devices"],
+        "commands": ["devices", "select"],
+    }
 
 
 def test_terminal_at_a_real_terminal_uses_raw_mode_and_restores_it():

@@ -127,7 +127,7 @@ def test_baudrate_option_is_accepted(pty_board):
     board = pty_board("unix")
     with Device(board.path, timeout=30, baudrate=9600) as device:
         assert device("7") == 7
-        assert device._transport.serial.baudrate == 9600
+        assert device.session.transport.serial.baudrate == 9600
 
 
 def test_unknown_option_is_rejected():
@@ -148,7 +148,7 @@ def test_usb_specifier_spec_resolves_to_the_port(pty_board, usb_ports, fake_port
     )
     with Device("usb:vid=0x2e8a,serial_number=e6614c311b", timeout=30) as device:
         assert device("8") == 8
-        assert board.path in device._transport.describe()
+        assert board.path in device.session.transport.describe()
     with Device('{"vid": "0x2E8A", "pid": "0x0005"}', timeout=30) as device:
         assert device("9") == 9
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from belay_core import hookimpl
 from belay_core.records import TransportRecord
 
-DIGITS = tuple("0123456789")
-"""A bare IPv4 address has no fixed prefix: every leading digit is claimed, the transport checks the form."""
+BARE_ADDRESS = r"^\d[\d.]*(:\d*)?$"
+"""What may be a bare IPv4 address with an optional port, the original belay's telnet spec: digits and
+dots (the transport checks the form, so ``1234`` gets a clear error rather than "no transport")."""
 
 
 @hookimpl
@@ -17,7 +18,8 @@ def belay_register_transports() -> list[TransportRecord]:
             "telnet",
             "belay_telnet.transport:TelnetTransport",
             "A board's telnet REPL over TCP (Login as / Password handshake).",
-            prefixes=("telnet://", *DIGITS),
+            prefixes=("telnet://",),
+            pattern=BARE_ADDRESS,
             example="telnet://192.168.4.1 or 192.168.4.1:23",
         )
     ]

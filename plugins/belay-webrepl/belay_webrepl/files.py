@@ -20,7 +20,7 @@ LocalPath = Union[str, "os.PathLike[str]"]
 def _transport(device: Device) -> WebreplTransport:
     from belay_webrepl.transport import WebreplTransport
 
-    transport = getattr(device, "_transport", None)
+    transport = device.session.transport
     if not isinstance(transport, WebreplTransport):
         raise TypeError(f"{device!r} is not connected over WebREPL (ws:// or wss://)")
     return transport
@@ -64,7 +64,7 @@ def put(device: Device, local: LocalPath, remote: str = "/", *, timeout: Optiona
     parent = posixpath.dirname(target)
     if parent not in ("", "/"):
         device.mkdir(parent, parents=True)
-    with device._lock:  # no Device call may write REPL bytes while the board takes a file
+    with device.session.lock:  # no Device call may write REPL bytes while the board takes a file
         transport.put_file(target, data, device.timeout if timeout is None else timeout)
     return target
 
@@ -102,7 +102,7 @@ def get(device: Device, remote: str, local: LocalPath = ".", *, timeout: Optiona
     destination = Path(local)
     if destination.is_dir() or str(local).endswith(("/", os.sep)):
         destination = destination / posixpath.basename(remote.rstrip("/"))
-    with device._lock:
+    with device.session.lock:
         data = transport.get_file(remote, device.timeout if timeout is None else timeout)
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(data)

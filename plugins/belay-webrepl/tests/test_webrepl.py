@@ -66,7 +66,7 @@ def test_password_from_url(server, monkeypatch):
     monkeypatch.setenv("BELAY_PASSWORD", "wrong")  # the URL's password wins over the environment's
     with Device(f"ws://:{server.password}@127.0.0.1:{server.port}") as device:
         assert device("6 * 7") == 42
-        assert server.password not in device._transport.describe()
+        assert server.password not in device.session.transport.describe()
 
 
 def test_option_password_wins_over_url(server):
@@ -141,7 +141,7 @@ def test_no_soft_reset_on_connect_and_soft_reset_drops_the_line(server):
 def test_put_get_round_trip_random(server, board_fs):
     data = os.urandom(20 * 1024)
     with Device(server.url, password=server.password) as device:
-        transport = device._transport
+        transport = device.session.transport
         transport.put_file("/blob.bin", data)
         assert (board_fs / "blob.bin").read_bytes() == data
         assert transport.get_file("/blob.bin") == data
@@ -152,7 +152,7 @@ def test_put_get_round_trip_random(server, board_fs):
 def test_put_get_all_byte_values_and_empty(server, board_fs):
     data = bytes(range(256)) * 3
     with Device(server.url, password=server.password) as device:
-        transport = device._transport
+        transport = device.session.transport
         transport.put_file("bytes.bin", data)
         assert transport.get_file("bytes.bin") == data
         transport.put_file("empty.bin", b"")
@@ -184,7 +184,7 @@ def test_put_rejects_a_device_not_over_webrepl():
 
 def test_too_long_board_path_is_rejected(server):
     with Device(server.url, password=server.password) as device, pytest.raises(ValueError, match="too long"):
-        device._transport.put_file("/" + "a" * 70, b"x")
+        device.session.transport.put_file("/" + "a" * 70, b"x")
 
 
 def test_cli_exec_with_password_from_environment(server, monkeypatch):

@@ -1,17 +1,43 @@
-"""Streaming a call's output to the user while taking out Belay's result frames.
+"""Result frames: how a call's value travels from the board, on both sides of the line.
 
-A frame starts with ``\\x02`` and the connection's token (see `belay_core._board`), so it is known for
-one as soon as its first bytes arrive; everything else, ``\\x02`` bytes and frame-shaped text that a
-program prints included, is output and passed on as it arrives. Only the few bytes at the end of a
-chunk that may begin a frame wait for the next chunk.
+The board side (`EMITTER`, board code Belay defines at connect; kept small: the micro:bit's whole heap
+is 9 KiB) prints a frame last, after all of the call's output::
+
+    \\x02 TOKEN KIND LENGTH [@ TICKS] : PAYLOAD \\n
+
+``TOKEN`` is four random letters chosen for each connection (`new_token`), so nothing a program
+prints (a ``\\x02``, or text shaped like a frame) is ever taken for one: output is passed on as
+printed. ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value),
+``P`` (``id:type`` of an object kept on the board for a proxy), ``S`` (a generator stopped) or ``X``
+(the repr of a ``SystemExit`` code, printed just before the exit goes on to the firmware). ``TICKS``
+is the board's millisecond clock when the value was ready, on results that carry the time. The frame
+and its newline go out in one write, so a board thread printing meanwhile never lands inside it.
+Plain values are numbers, strings, bytes, booleans, ``None`` and containers of those; when proxies
+are asked for, containers stay on the board too.
+
+The board code keeps the builtins it uses under its own names (``__belay_bp`` is ``print``, ...), so
+a program that rebinds ``print``, ``repr``, ``len`` or ``type`` at its top level does not break it,
+and it leaves no other names in the board's globals. Each function stays small: MicroPython runs a
+function whose arguments, locals and stack fit in 11 words without allocating (a helper with many
+default arguments took four times as long).
+
+The host side: `ResultFilter` streams a call's output to the user and takes the frames out of it
+(only the few bytes at the end of a chunk that may begin a frame wait for the next chunk), and
+`decode` turns a frame into the host value.
 """
 
 from __future__ import annotations
 
+import ast
 import codecs
-from typing import TYPE_CHECKING, Callable, Optional
+import os
+import sys
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from attrs import define
+
+from belay_core.sentinels import UNPARSABLE_RESULT
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -20,6 +46,38 @@ if TYPE_CHECKING:
         """Where board output goes: any object with a ``write(str)`` method; ``flush()`` is optional."""
 
         def write(self, text: str, /) -> object: ...
+
+
+EMITTER = """\
+__belay_m='\\x02{token}'
+__belay_o={{}}
+__belay_g={{}}
+__belay_S=(int,float,str,bool,type(None),bytes)
+__belay_L=__belay_S+(list,tuple,dict,set)
+__belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg=print,len,repr,type,exec,globals
+__belay_bc=getattr(__import__('builtins'),'compile',None)
+def __belay_n(t):
+ try:return t.__name__
+ except AttributeError:return __belay_br(t).split("'")[1]
+def __belay_tk(c):
+ return'@%d'%__import__('time').ticks_ms()if c else''
+def __belay_f(k,s,c=''):
+ __belay_bp('%s%s%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),c,s),end='')
+def __belay_r(v,p=0,c=0):
+ t=__belay_bt(v)
+ if t in(__belay_S if p else __belay_L):__belay_f('R',__belay_br(v),__belay_tk(c))
+ elif p:__belay_o[id(v)]=v;__belay_f('P','%d:%s'%(id(v),__belay_n(t)),__belay_tk(c))
+ else:__belay_f('O',__belay_n(t)+':'+__belay_br(v),__belay_tk(c))
+def __belay_gn(k,x,p=0,c=0):
+ try:v=__belay_g[k].send(x)
+ except StopIteration:
+  del __belay_g[k];__belay_f('S','');return
+ __belay_r(v,p,c)
+def __belay_x(s):
+ try:__belay_be(__belay_bc(s,'<stdin>','exec')if __belay_bc else s,__belay_bg())
+ except SystemExit as e:__belay_f('X',__belay_br(e.args[0]if e.args else None));raise
+"""
+"""The board side of the protocol, a template: ``EMITTER.format(token=...)`` with the connection's token."""
 
 
 MARK = b"\x02"
@@ -230,3 +288,113 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
     else:
         newline = 0  # a frame printed in two writes with a thread's text before its newline
     return i + 1 + used + newline - at, Frame(chr(data[at]), payload, ticks, newline=bool(newline) or final)
+
+
+def new_token() -> str:
+    """Four random lower-case letters: the frame token of one connection."""
+    return "".join(chr(97 + byte % 26) for byte in os.urandom(4))
+
+
+@define(frozen=True)
+class KeptObject:
+    """What a ``P`` frame names: an object the board keeps in ``__belay_o`` under ``ident`` for a proxy."""
+
+    ident: str
+    type_name: str
+
+    @property
+    def ref(self) -> str:
+        """Board source naming the object."""
+        return f"__belay_o[{self.ident}]"
+
+
+class UnparsableResultWarning(UserWarning):
+    """A call returned `UNPARSABLE_RESULT`: the board's value has no plain host equivalent."""
+
+
+_VIEWS = ("dict_keys", "dict_values", "dict_items")
+_CONSTANTS = {"None": None, "True": True, "False": False}
+
+
+def decode(frame: Frame, *, trusted: bool = False, stop_ok: bool = False) -> Any:
+    """The host value a frame carries.
+
+    Parameters
+    ----------
+    frame
+        A result frame.
+    trusted
+        Parse the payload with `eval` (any repr), not `ast.literal_eval` (literals only).
+    stop_ok
+        Give `StopIteration` (the class) for an ``S`` frame, a generator's end.
+
+    Returns
+    -------
+    Any
+        The value; a `KeptObject` for a ``P`` frame; `UNPARSABLE_RESULT` (with an
+        `UnparsableResultWarning`) for a value that is not a literal when not ``trusted``, as the
+        original belay returned; a dict view (``d.keys()``) as a list, as the original did.
+    """
+    kind, payload = frame.kind, frame.payload
+    if kind == "S" and stop_ok:
+        return StopIteration
+    if kind == "P":
+        ident, _, type_name = payload.partition(":")
+        return KeptObject(ident, type_name)
+    if kind == "O":
+        type_name, _, text = payload.partition(":")
+        if trusted:
+            return eval(text)
+        view = text.partition("(")[0]
+        if view in _VIEWS and text.endswith(")"):
+            try:
+                return list(ast.literal_eval(text[len(view) + 1 : -1]))
+            except (ValueError, SyntaxError):
+                pass
+        return _unparsable(f"a {type_name!r} ({text[:120]}), which is not a plain value")
+    if trusted:
+        return eval(payload)
+    if payload.isdigit() and payload.isascii():  # the commonest results, without the parser
+        return int(payload)
+    if payload in _CONSTANTS:
+        return _CONSTANTS[payload]
+    try:
+        return ast.literal_eval(payload)
+    except (ValueError, SyntaxError):
+        return _unparsable(f"{payload[:200]!r}, which holds values that are not Python literals")
+
+
+def _unparsable(what: str) -> Any:
+    warnings.warn(
+        UnparsableResultWarning(
+            f"the board returned {what}: the call gives UNPARSABLE_RESULT. Ask for a proxy "
+            "(device.proxy(...), proxy=True, @device.task(proxy=True)) or pass trusted=True"
+        ),
+        stacklevel=_outside_belay(),
+    )
+    return UNPARSABLE_RESULT
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _outside_belay() -> int:
+    """The ``stacklevel`` of the first caller outside ``belay_core``: where a warning should point."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        level += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    return level
+
+
+__all__ = [
+    "EMITTER",
+    "KINDS",
+    "MARK",
+    "Frame",
+    "KeptObject",
+    "ResultFilter",
+    "UnparsableResultWarning",
+    "decode",
+    "new_token",
+]

@@ -14,7 +14,9 @@ from belay_core.terminal import TerminalSession, raw_stdin
 
 @click.command("terminal")
 @spec_option
-@click.option("--baudrate", type=click.IntRange(min=1), default=None, help="Serial line speed (serial ports only).")
+@click.option(
+    "--baudrate", type=click.IntRange(min=1), default=None, help="Serial line speed (ignored by other transports)."
+)
 @click.option(
     "--drain",
     type=float,
@@ -32,7 +34,7 @@ def terminal(spec: str, baudrate: Optional[int], drain: Optional[float]) -> None
     """
     from belay_core.commands.common import reporting
     from belay_core.errors import BelayError
-    from belay_core.plugins import get_plugins
+    from belay_core.plugins import open_transport
 
     options = {} if baudrate is None else {"baudrate": baudrate}
     stdin_fd = sys.stdin.fileno()
@@ -40,7 +42,7 @@ def terminal(spec: str, baudrate: Optional[int], drain: Optional[float]) -> None
     if drain is None:
         drain = 0.2 if interactive else 1.0
     with reporting():
-        transport = get_plugins().transport_for(spec).load()(spec, **options)
+        transport = open_transport(spec, **options)
         transport.open()
         session = TerminalSession(transport, stdin_fd, sys.stdout.buffer, drain)
         try:
