@@ -28,9 +28,9 @@ from typing import Callable, Optional
 
 from attrs import define, field
 
-from belay_core.cache import Cache
 from belay_core.records import DownloaderRecord
-from belay_core.web import DownloadError, HttpClient, IntegrityError, NotFoundError
+from belay_packages.cache import Cache
+from belay_packages.web import DownloadError, HttpClient, IntegrityError, NotFoundError
 
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]+(@[A-Za-z0-9_.+-]+)?$")
 """A package-index name, optionally with ``@version``: ``aiohttp``, ``aiohttp@0.0.5``."""

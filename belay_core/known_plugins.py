@@ -1,0 +1,62 @@
+"""Which of Belay's own plugin distributions provides what: the install hints, as data in one place.
+
+When a device spec has no installed transport, or a ``belay`` command is not registered, Belay looks
+here to name the distribution to install (`belay_core.plugins.Plugins.transport_for` and the
+``belay`` command line use it). Only Belay's own plugins are listed; a third-party plugin's names are
+unknown until it is installed.
+
+Examples
+--------
+>>> transport_distribution("ws://192.168.4.1")
+'belay-webrepl'
+>>> command_distribution("install")
+'belay-packages'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+TRANSPORTS: tuple[tuple[str, str], ...] = (
+    (r"^wss?://", "belay-webrepl"),
+    (r"^telnet://|^\d{1,3}(\.\d{1,3}){3}(:\d+)?$", "belay-telnet"),
+    (r"^/dev/|^COM\d+$|^usb:|^\{", "belay-serial"),
+    (r"^emu:", "belay-emulator"),
+    (r"^exec:", "belay-exec"),
+)
+"""Device-spec patterns (regular expressions) of the transports Belay's own plugins provide, and the
+distribution of each."""
+
+COMMANDS: dict[str, str] = {
+    "new": "belay-packages",
+    "init": "belay-packages",
+    "add": "belay-packages",
+    "install": "belay-packages",
+    "update": "belay-packages",
+    "lock": "belay-packages",
+    "clean": "belay-packages",
+    "cache": "belay-packages",
+    "run-local": "belay-packages",
+    "devices": "belay-serial",
+    "select": "belay-serial",
+    "terminal": "belay-serial",
+    "mpy-cross": "belay-mpy-cross",
+}
+"""``belay`` commands that Belay's own plugins register, and the distribution of each."""
+
+
+def transport_distribution(spec: str) -> Optional[str]:
+    """The distribution of Belay's that provides a transport for ``spec``, or ``None``."""
+    for pattern, distribution in TRANSPORTS:
+        if re.search(pattern, spec):
+            return distribution
+    return None
+
+
+def command_distribution(name: str) -> Optional[str]:
+    """The distribution of Belay's that registers the ``belay`` command ``name``, or ``None``."""
+    return COMMANDS.get(name)
+
+
+__all__ = ["COMMANDS", "TRANSPORTS", "command_distribution", "transport_distribution"]
