@@ -1,17 +1,22 @@
 """The ``belay`` command line: a click group whose commands come from plugins.
 
 Commands are registered as `belay_core.records.CommandRecord` records and imported only when they
-run or show their own ``--help``: ``belay --help`` lists them from the records' summaries.
+run or show their own ``--help``: ``belay --help`` lists them from the records' summaries. A
+command of one of Belay's own plugins that is not installed (`belay_core.known_plugins.COMMANDS`)
+ends in one line naming the distribution to install, with exit status 2.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from belay_core._version import __version__
+
+if TYPE_CHECKING:
+    from belay_core.records import Record
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -73,7 +78,7 @@ def plugin_command(name: str, shown: Optional[str] = None) -> click.Command:
     return _load_command(name, record)
 
 
-def _load_command(name: str, record: Any) -> click.Command:
+def _load_command(name: str, record: Record) -> click.Command:
     from belay_core.errors import PluginError
 
     try:

@@ -140,6 +140,10 @@ def belay_register_hashers() -> list[HasherRecord]:
 def belay_register_downloaders() -> list[DownloaderRecord]:
     """Register downloaders of MicroPython dependencies, chosen by a source's scheme or form.
 
+    The package manager (distribution belay-packages) uses these records; the record's target is a
+    ``belay_packages.downloaders.Downloader`` subclass, so a downloader plugin depends on belay-packages.
+    The kernel itself never loads a downloader.
+
     Returns
     -------
     list[DownloaderRecord]

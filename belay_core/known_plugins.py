@@ -1,8 +1,9 @@
 """Which of Belay's own plugin distributions provides what: the install hints, as data in one place.
 
-When a device spec has no installed transport, or a ``belay`` command is not registered, Belay looks
-here to name the distribution to install (`belay_core.plugins.Plugins.transport_for` and the
-``belay`` command line use it). Only Belay's own plugins are listed; a third-party plugin's names are
+When a device spec has no installed transport, a ``belay`` command is not registered, or no
+downloader handles a dependency source, Belay looks here to name the distribution to install
+(`belay_core.plugins.Plugins.transport_for`, the ``belay`` command line and the package manager's
+`DownloadContext` use it). Only Belay's own plugins are listed; a third-party plugin's names are
 unknown until it is installed.
 
 Examples
@@ -46,6 +47,11 @@ COMMANDS: dict[str, str] = {
 """``belay`` commands that Belay's own plugins register, and the distribution of each."""
 
 
+DOWNLOADERS: tuple[tuple[tuple[str, ...], str], ...] = ((("github:", "gitlab:"), "belay-github"),)
+"""Dependency-source schemes of the downloaders Belay's own plugins add to the package manager's, and
+the distribution of each."""
+
+
 def transport_distribution(spec: str) -> Optional[str]:
     """The distribution of Belay's that provides a transport for ``spec``, or ``None``."""
     for pattern, distribution in TRANSPORTS:
@@ -59,4 +65,24 @@ def command_distribution(name: str) -> Optional[str]:
     return COMMANDS.get(name)
 
 
-__all__ = ["COMMANDS", "TRANSPORTS", "command_distribution", "transport_distribution"]
+def downloader_distribution(source: str) -> Optional[tuple[tuple[str, ...], str]]:
+    """The schemes and distribution of Belay's downloader plugin for the dependency ``source``, or ``None``.
+
+    >>> downloader_distribution("github:user/repo/x.py@v1")
+    (('github:', 'gitlab:'), 'belay-github')
+    """
+    lowered = source.lower()
+    for schemes, distribution in DOWNLOADERS:
+        if lowered.startswith(schemes):
+            return schemes, distribution
+    return None
+
+
+__all__ = [
+    "COMMANDS",
+    "DOWNLOADERS",
+    "TRANSPORTS",
+    "command_distribution",
+    "downloader_distribution",
+    "transport_distribution",
+]

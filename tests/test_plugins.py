@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from belay_core.cli import cli
 from belay_core.errors import PluginError, TransportNotFoundError
 from belay_core.hookspecs import KINDS
-from belay_core.known_plugins import COMMANDS, transport_distribution
+from belay_core.known_plugins import COMMANDS, DOWNLOADERS, transport_distribution
 from belay_core.plugins import load_plugins
 from belay_core.records import TransportRecord
 
@@ -293,3 +293,16 @@ def test_the_known_transport_patterns_name_the_distribution_of_each_example():
             assert transport_distribution(record.example) == info.distribution, record
             checked += 1
     assert checked >= 5
+
+
+def test_the_known_downloader_schemes_are_registered_by_the_distribution_named():
+    plugins = load_plugins({})
+    for schemes, distribution in DOWNLOADERS:
+        for scheme in schemes:
+            owners = [
+                info.distribution
+                for info in plugins.infos.values()
+                for name in info.provides.get("downloaders", [])
+                if scheme in plugins.get("downloaders", name).schemes
+            ]
+            assert owners == [distribution], scheme
