@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from belay_core._version import __version__
@@ -62,11 +63,12 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
-    if name.startswith("_"):
+    if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # A submodule: ``from belay_core import hooks`` asks here before importing it.
         raise AttributeError(f"module 'belay_core' has no attribute {name!r}")
     # Names plugins add (belay_register_exports): the original belay's UsbSpecifier, list_devices, ...
+    from belay_core.known_plugins import EXPORTS as KNOWN_EXPORTS
     from belay_core.plugins import get_plugins
-    from belay_core.transport import KNOWN_EXPORTS
 
     plugins = get_plugins()
     record = plugins.records("exports").get(name)
@@ -87,7 +89,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    from belay_core.transport import KNOWN_EXPORTS
+    from belay_core.known_plugins import EXPORTS as KNOWN_EXPORTS
 
     return sorted([*globals(), *_LAZY, *KNOWN_EXPORTS])
 

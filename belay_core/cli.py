@@ -1,19 +1,93 @@
 """The ``belay`` command line: a click group whose commands come from plugins.
 
 Commands are registered as `belay_core.records.CommandRecord` records and imported only when they
-run or show their own ``--help``: ``belay --help`` lists them from the records' summaries.
+run or show their own ``--help``: ``belay --help`` lists them from the records' summaries. A
+command of one of Belay's own plugins that is not installed (`belay_core.known_plugins.COMMANDS`)
+ends in one line naming the distribution to install, with exit status 2.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from belay_core._version import __version__
 
+if TYPE_CHECKING:
+    from belay_core.records import Record
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class MissingPluginCommandError(click.ClickException):
+    """A command of one of Belay's own plugins that is not installed, or not loaded: one line, exit status 2."""
+
+    exit_code = 2
+
+
+def missing_command_message(name: str, shown: Optional[str] = None) -> Optional[str]:
+    """The one line saying which plugin provides the unregistered command ``name``, if Belay knows one.
+
+    Parameters
+    ----------
+    name
+        The command's registered name (``"install"``, ``"run-local"``).
+    shown
+        How the user wrote it (``"run --local"``); default ``name``.
+
+    Returns
+    -------
+    str or None
+        ``None`` when no plugin of Belay's (`belay_core.known_plugins.COMMANDS`) registers ``name``.
+    """
+    from belay_core.known_plugins import command_distribution
+    from belay_core.plugins import get_plugins
+
+    distribution = command_distribution(name)
+    if distribution is None:
+        return None
+    what = f"'belay {shown or name}' comes from the {distribution} plugin"
+    for info in get_plugins().infos.values():
+        if info.distribution == distribution and info.status != "ok":
+            return f"{what}, which is installed but {info.status}: {info.error}"
+    return f"{what}, which is not installed: pip install {distribution}"
+
+
+def plugin_command(name: str, shown: Optional[str] = None) -> click.Command:
+    """The ``belay`` command ``name`` as registered by a plugin, imported now.
+
+    Core's commands use it to hand over to a plugin's command without importing the plugin by name
+    (``belay run --local`` runs belay-packages' ``run-local``).
+
+    Raises
+    ------
+    MissingPluginCommandError
+        When no plugin registers ``name``; the message names the distribution to install.
+    click.ClickException
+        When the registered target cannot be imported or is not a click command.
+    """
+    from belay_core.plugins import get_plugins
+
+    record = get_plugins().records("commands").get(name)
+    if record is None:
+        raise MissingPluginCommandError(
+            missing_command_message(name, shown) or f"no installed plugin provides 'belay {shown or name}'"
+        )
+    return _load_command(name, record)
+
+
+def _load_command(name: str, record: Record) -> click.Command:
+    from belay_core.errors import PluginError
+
+    try:
+        command = record.load()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not isinstance(command, click.Command):
+        raise click.ClickException(f"command {name!r} from {record.target!r} is not a click command")
+    return command
 
 
 class PluginGroup(click.Group):
@@ -33,16 +107,11 @@ class PluginGroup(click.Group):
             return command
         record = self._records().get(cmd_name)
         if record is None:
+            message = None if ctx.resilient_parsing else missing_command_message(cmd_name)
+            if message is not None:
+                raise MissingPluginCommandError(message)
             return None
-        from belay_core.errors import PluginError
-
-        try:
-            command = record.load()
-        except PluginError as exc:
-            raise click.ClickException(str(exc)) from None
-        if not isinstance(command, click.Command):
-            raise click.ClickException(f"command {cmd_name!r} from {record.target!r} is not a click command")
-        return command
+        return _load_command(cmd_name, record)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         records = self._records()

@@ -163,6 +163,10 @@ def belay_register_compilers() -> list[CompilerRecord]:
 def belay_register_downloaders() -> list[DownloaderRecord]:
     """Register downloaders of MicroPython dependencies, chosen by a source's scheme or form.
 
+    The package manager (distribution belay-packages) uses these records; the record's target is a
+    ``belay_packages.downloaders.Downloader`` subclass, so a downloader plugin depends on belay-packages.
+    The kernel itself never loads a downloader.
+
     Returns
     -------
     list[DownloaderRecord]
@@ -211,7 +215,7 @@ def belay_register_exports() -> list[ExportRecord]:
 
     ``belay_core.<name>`` loads plugins on first use and imports the record's target; a name no
     installed plugin exports raises `belay_core.errors.MissingPluginError` naming the distribution
-    that would (`belay_core.transport.KNOWN_EXPORTS`).
+    that would (`belay_core.known_plugins.EXPORTS`).
 
     Returns
     -------

@@ -17,6 +17,7 @@ Environment
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import re
@@ -375,10 +376,10 @@ def load_plugins(environ: Optional[Mapping[str, str]] = None, *, strict: Optiona
     if strict is None:
         strict = environ.get("BELAY_STRICT_PLUGINS", "") not in ("", "0")
     plugins = Plugins(strict=strict)
-    from belay_core import _builtin
+    hooks = importlib.import_module("belay_core.hooks")
 
     plugins.add(
-        CORE, _builtin, PluginInfo(name=CORE, module=_builtin.__name__, distribution="belay-core", version=__version__)
+        CORE, hooks, PluginInfo(name=CORE, module=hooks.__name__, distribution="belay-core", version=__version__)
     )
     plugins.load_entry_points(environ)
     return plugins

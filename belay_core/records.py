@@ -135,7 +135,9 @@ class MinifierRecord(Record):
 
 @define(frozen=True)
 class DownloaderRecord(Record):
-    """A dependency downloader.
+    """A dependency downloader, for the package manager (belay-packages).
+
+    ``target`` is a ``belay_packages.downloaders.Downloader`` subclass.
 
     Parameters
     ----------

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import abc
-import re
 from typing import Any, ClassVar, Optional
 
-KNOWN_PLUGINS: tuple[tuple[str, str], ...] = (
-    (r"^wss?://", "belay-webrepl"),
-    (r"^telnet://|^\d{1,3}(\.\d{1,3}){3}(:\d+)?$", "belay-telnet"),
-    (r"^/dev/|^COM\d+$|^usb:|^\{", "belay-serial"),
-    (r"^emu:", "belay-emulator"),
-    (r"^exec:", "belay-exec"),
-)
-"""Spec patterns of the transports Belay's own plugins provide, to name the one to install."""
-
-KNOWN_EXPORTS: dict[str, str] = {"UsbSpecifier": "belay-serial", "list_devices": "belay-serial"}
-"""Names of ``belay_core`` that Belay's own plugins export (the original belay's), and which one does."""
+from belay_core.known_plugins import transport_distribution
 
 
 class Transport(abc.ABC):
@@ -103,12 +92,11 @@ class Transport(abc.ABC):
 def install_hint(spec: str) -> Optional[str]:
     """Name the distribution that provides a transport for ``spec``, if one of Belay's own does.
 
+    The patterns are `belay_core.known_plugins.TRANSPORTS`.
+
     Examples
     --------
     >>> install_hint("ws://192.168.4.1")
     'belay-webrepl'
     """
-    for pattern, dist in KNOWN_PLUGINS:
-        if re.search(pattern, spec):
-            return dist
-    return None
+    return transport_distribution(spec)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from belay_core.cli import cli
+from belay_core.known_plugins import COMMANDS
 from belay_core.plugins import get_plugins
 
 HEAVY = (
@@ -23,8 +24,9 @@ HEAVY = (
     "belay_exec.transport",
     "belay_emulator.transport",
     "belay_core.commands",
-    "belay_core.downloaders",
-    "belay_core.packages",
+    "belay_packages.downloaders",
+    "belay_packages.manager",
+    "belay_packages.commands",
     "belay_github.download",
 )
 
@@ -147,3 +149,76 @@ def test_timeout_option():
     )
     assert result.returncode == 2
     assert "did not finish within 0.5 s" in result.stderr
+
+
+PACKAGE_COMMANDS = sorted(name for name, dist in COMMANDS.items() if dist == "belay-packages")
+
+AS_IF_NOT_INSTALLED = """
+import sys
+import belay_core.plugins as loading
+
+installed = loading._entry_points
+loading._entry_points = lambda: [ep for ep in installed() if ep.name != "packages"]
+from belay_core.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+"""``belay ARGS...`` as if belay-packages were not installed: its entry point is not listed."""
+
+
+def _belay_without_packages(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", AS_IF_NOT_INSTALLED, *args], capture_output=True, text=True)
+
+
+def _listed_commands(help_text: str) -> set[str]:
+    section = help_text.split("\nCommands:\n", 1)[1]
+    return {line.split()[0] for line in section.splitlines() if line.startswith("  ") and not line.startswith("   ")}
+
+
+def test_help_without_the_package_manager_lists_none_of_its_commands():
+    result = _belay_without_packages("--help")
+    assert result.returncode == 0, result.stderr
+    listed = _listed_commands(result.stdout)
+    assert {"exec", "run", "sync", "fs"} <= listed
+    assert listed.isdisjoint(PACKAGE_COMMANDS)
+
+
+@pytest.mark.parametrize("command", ["install", "new", "add", "lock"])
+def test_a_package_command_without_the_plugin_says_which_to_install(command):
+    result = _belay_without_packages(command, "--help")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: 'belay {command}' comes from the belay-packages plugin, which is not installed: "
+        "pip install belay-packages"
+    ]
+
+
+def test_run_local_without_the_plugin_says_which_to_install():
+    result = _belay_without_packages("run", "--local", "micropython", "main.py")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "Error: 'belay run --local' comes from the belay-packages plugin, which is not installed: "
+        "pip install belay-packages"
+    ]
+
+
+def test_a_package_command_of_a_blocked_plugin_says_it_is_blocked():
+    env = {**os.environ, "BELAY_DISABLE_PLUGINS": "packages"}
+    for args in (["install", "-d", "emu:"], ["run", "--local", "micropython"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "belay_core.cli", *args], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 2
+        [line] = result.stderr.splitlines()
+        assert "belay-packages plugin, which is installed but blocked: blocked by BELAY_DISABLE_PLUGINS" in line
+    listing = subprocess.run(
+        [sys.executable, "-m", "belay_core.cli", "--help"], capture_output=True, text=True, env=env, check=True
+    )
+    assert _listed_commands(listing.stdout).isdisjoint(PACKAGE_COMMANDS)
+
+
+def test_an_unknown_command_is_still_clicks_usage_error():
+    result = CliRunner().invoke(cli, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command 'no-such-command'" in result.output

@@ -1327,8 +1327,9 @@ def test_terminal_is_the_board_s_repl_and_the_device_works_after_it(tmp_path, ke
 def test_usb_names_without_belay_serial_name_the_plugin():
     # The original's UsbSpecifier and list_devices come from belay-serial, imported on first use.
     script = (
-        "import os, sys\n"
-        "os.environ['BELAY_DISABLE_PLUGINS'] = 'serial'  # its entry point hidden: as if not installed\n"
+        "import belay_core.plugins as loading\n"
+        "installed = loading._entry_points  # the serial entry point hidden: as if not installed\n"
+        "loading._entry_points = lambda: [ep for ep in installed() if ep.name != 'serial']\n"
         "import belay_core as belay\n"
         "try:\n"
         "    belay.UsbSpecifier\n"
@@ -1339,3 +1340,19 @@ def test_usb_names_without_belay_serial_name_the_plugin():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("MissingPluginError True belay_core.UsbSpecifier comes from the belay-serial")
     assert "pip install belay-serial" in result.stdout
+
+
+def test_usb_names_with_belay_serial_blocked_say_so():
+    script = (
+        "import belay_core as belay\n"
+        "try:\n"
+        "    belay.list_devices\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "BELAY_DISABLE_PLUGINS": "serial"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    expected = "belay_core.list_devices comes from the belay-serial plugin, which is installed but "
+    assert result.stdout.startswith(expected)
+    assert "BELAY_DISABLE_PLUGINS" in result.stdout

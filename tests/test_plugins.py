@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +13,9 @@ from click.testing import CliRunner
 from belay_core.cli import cli
 from belay_core.errors import PluginError, TransportNotFoundError
 from belay_core.hookspecs import KINDS
+from belay_core.known_plugins import COMMANDS, DOWNLOADERS, transport_distribution
 from belay_core.plugins import load_plugins
+from belay_core.records import TransportRecord
 
 EVERY_KIND = """
 from belay_core import hookimpl
@@ -308,3 +312,54 @@ def test_sync_compiles_with_the_registered_compiler(fake_plugins, tmp_path):
         plan = device.sync(src, dst="/app", mpy_cross=True)
         assert plan.upload == ["/app/mod.mpy"]
         assert device.read_bytes("/app/mod.mpy") == b"X = 1\n"
+
+
+def _our_distributions() -> set[str]:
+    """The distributions of this repository's plugins."""
+    root = Path(__file__).resolve().parent.parent
+    names = set()
+    for pyproject in (root / "plugins").glob("*/pyproject.toml"):
+        match = re.search(r'^name = "([^"]+)"', pyproject.read_text(), re.M)
+        assert match, pyproject
+        names.add(match.group(1))
+    return names
+
+
+def test_the_known_commands_are_the_ones_our_plugins_register():
+    plugins = load_plugins({})
+    ours = _our_distributions()
+    owners = {
+        name: info.distribution
+        for info in plugins.infos.values()
+        if info.distribution in ours
+        for name in info.provides.get("commands", [])
+    }
+    assert owners == COMMANDS
+
+
+def test_the_known_transport_patterns_name_the_distribution_of_each_example():
+    plugins = load_plugins({})
+    ours = _our_distributions()
+    checked = 0
+    for info in plugins.infos.values():
+        if info.distribution not in ours:
+            continue
+        for name in info.provides.get("transports", []):
+            record = plugins.get("transports", name)
+            assert isinstance(record, TransportRecord)
+            assert transport_distribution(record.example) == info.distribution, record
+            checked += 1
+    assert checked >= 5
+
+
+def test_the_known_downloader_schemes_are_registered_by_the_distribution_named():
+    plugins = load_plugins({})
+    for schemes, distribution in DOWNLOADERS:
+        for scheme in schemes:
+            owners = [
+                info.distribution
+                for info in plugins.infos.values()
+                for name in info.provides.get("downloaders", [])
+                if scheme in plugins.get("downloaders", name).schemes
+            ]
+            assert owners == [distribution], scheme

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from belay_core.downloaders import DownloadProgress
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -133,20 +131,6 @@ def bytes_progress(console: Console, description: str) -> Progress:
         transient=True,
         disable=not console.is_terminal,
     )
-
-
-@contextlib.contextmanager
-def download_progress(console: Console) -> Iterator[DownloadProgress]:
-    """A rich progress display for downloads; yields the callback for `belay_core.downloaders.DownloadContext`."""
-    with bytes_progress(console, "[bold]download[/] {task.description}") as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(label: str, done: int, total: Optional[int]) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
-            bar.update(tasks[label], completed=done, total=total)
-
-        yield progress
 
 
 @contextlib.contextmanager

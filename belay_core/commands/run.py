@@ -1,18 +1,18 @@
-"""``belay run``: a local file on the board, or (``--local``) a local MicroPython with the dependencies."""
+"""``belay run``: a local file on the board, or (``--local``) a local MicroPython with the dependencies.
+
+``--local`` is the package manager's: it hands over to the ``run-local`` command that belay-packages
+registers, found through the plugin registry (core never imports the plugin). Without belay-packages
+it says in one line to install it.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from belay_core.commands.common import download_progress, err_console, optional_device_option, reporting, timeout_value
+from belay_core.commands.common import optional_device_option, reporting, timeout_value
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -20,12 +20,19 @@ from belay_core.commands.common import download_progress, err_console, optional_
 @click.option(
     "--local",
     is_flag=True,
-    help="Run COMMAND... on this computer with MICROPYPATH set to the project's installed dependencies.",
+    help="Run COMMAND... on this computer with MICROPYPATH set to the project's installed dependencies "
+    "(needs belay-packages).",
 )
 @click.option("--with", "with_groups", multiple=True, metavar="GROUP", help="With --local: add this optional group.")
 @click.argument("args", nargs=-1, required=True, type=click.UNPROCESSED, metavar="FILE | --local COMMAND...")
+@click.pass_context
 def run(
-    spec: Optional[str], timeout: Optional[float], local: bool, with_groups: tuple[str, ...], args: tuple[str, ...]
+    ctx: click.Context,
+    spec: Optional[str],
+    timeout: Optional[float],
+    local: bool,
+    with_groups: tuple[str, ...],
+    args: tuple[str, ...],
 ) -> None:
     """Run a local Python FILE on the board, streaming its output.
 
@@ -34,7 +41,7 @@ def run(
 
     With --local, run COMMAND... here instead, with MICROPYPATH set so a local MicroPython (the unix
     port) imports the project's dependencies as the board would from /lib: a pseudo virtual
-    environment. The exit code is COMMAND's.
+    environment. The exit code is COMMAND's. --local is belay-packages' run-local command.
 
     \b
     Examples:
@@ -43,7 +50,10 @@ def run(
       belay run --local --with dev micropython -m unittest
     """
     if local:
-        sys.exit(_run_local(list(args), with_groups))
+        from belay_core.cli import plugin_command
+
+        ctx.invoke(plugin_command("run-local", "run --local"), with_groups=with_groups, command=args)
+        return
     if spec is None:
         raise click.UsageError("Missing option '-d' / '--device' (or use --local to run a command here).")
     if len(args) != 1:
@@ -58,24 +68,3 @@ def run(
     with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
         # Run as a program, as the firmware runs a file: a file that is one expression prints nothing.
         device.run_statements(source, origin=SourceOrigin(str(file), 1))
-
-
-def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
-    from belay_core.packages import Project, prepare_lib
-
-    console = err_console()
-    executable = shutil.which(command[0])
-    if executable is None:
-        raise click.UsageError(f"{command[0]!r}: no such command (is a MicroPython unix port on PATH?)")
-    with reporting(), tempfile.TemporaryDirectory(prefix="belay-lib-") as lib:
-        project = Project.load()
-        groups = project.select_groups(with_groups)
-        with download_progress(console) as progress, project.context(progress) as context:
-            prepare_lib(project, context, groups, Path(lib))
-        env = dict(os.environ)
-        env["MICROPYPATH"] = os.pathsep.join([".frozen", str(project.root), lib])
-        try:
-            return subprocess.call([executable, *command[1:]], env=env)
-        except KeyboardInterrupt:
-            return 130
-    return 1  # pragma: no cover - reporting() exits first

@@ -7,7 +7,7 @@ The ref is resolved to a commit through the host's API first (`Fetched.resolved`
 then the content of that commit is fetched, and cached, since it can never change:
 
 * a path with a file extension: that one file, from the host's raw-file endpoint;
-* a path ending in ``.json``: a MicroPython ``package.json``, installed by `belay_core.downloaders.index`;
+* a path ending in ``.json``: a MicroPython ``package.json``, installed by `belay_packages.downloaders.index`;
 * no path or a folder: the host's tar.gz archive of the commit, of which only the folder is unpacked.
 
 Base URLs and tokens come from the environment at the time of each download (`Settings.from_env`).
@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote
 from attrs import define
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from belay_core.downloaders import (
+from belay_packages.downloaders import (
     DownloadContext,
     Downloader,
     DownloadError,
@@ -711,7 +711,7 @@ class GitHubDownloader(Downloader):
         ``resolved`` is the commit, followed by the index packages' pins when the manifest needs any
         (``"<sha> base64==3.3.6"``); given back as ``pin`` both are reused.
         """
-        from belay_core.downloaders.index import install_manifest
+        from belay_packages.downloaders.index import install_manifest
 
         data = self._get_file(host, source, sha)
         fetched = install_manifest(self.context, host.pinned_uri(source, sha), dst, index_pin, data=data)
@@ -720,7 +720,7 @@ class GitHubDownloader(Downloader):
 
     def _plain(self, uri: str, dst: Path, pin: Optional[str]) -> Fetched:
         """Another URL of the host that names a file (a release asset, ...): a plain download, as core's ``https://``."""
-        from belay_core.downloaders.http import HttpDownloader, url_file_name
+        from belay_packages.downloaders.http import HttpDownloader, url_file_name
 
         if not PurePosixPath(url_file_name(uri)).suffix:
             raise DownloadError(

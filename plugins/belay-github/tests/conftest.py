@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from belay_core.downloaders import DownloadContext
 from belay_core.plugins import reset_plugins
-from belay_core.testing import HttpServer, import_beside
+from belay_core.testing import import_beside
+from belay_packages.downloaders import DownloadContext
+from belay_packages.testing import HttpServer
 
 
 def _load_helpers() -> Any:

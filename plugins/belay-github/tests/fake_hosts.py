@@ -13,7 +13,7 @@ import tarfile
 from typing import Callable, Optional, Union
 from urllib.parse import parse_qs, quote, urlsplit
 
-from belay_core.testing import HttpServer, Request, Response
+from belay_packages.testing import HttpServer, Request, Response
 
 Member = tuple[str, Union[bytes, tuple[str, str], None]]
 """``(name, bytes)`` a file, ``(name, None)`` a folder, ``(name, ("symlink"|"hardlink", target))`` a link."""

@@ -22,10 +22,10 @@ from belay_github_fake_hosts import (
     repo_archive,
 )
 
-from belay_core.downloaders import DownloadContext, Downloader, DownloadError
-from belay_core.testing import Response
 from belay_github import download, hooks
 from belay_github.download import Settings, Source, parse_source, unpack_folder
+from belay_packages.downloaders import DownloadContext, Downloader, DownloadError
+from belay_packages.testing import Response
 
 ROOT = Path(__file__).resolve().parents[3]
 LIB_V1 = {"driver.py": b"VERSION = 1\n", "sub/helper.py": b"def helper():\n    return 1\n"}

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from belay_core.cli import cli
-from belay_core.lock import read_lock
+from belay_packages.lock import read_lock
 
 from .conftest import fake_hosts
 

@@ -11,13 +11,13 @@ import click
 
 from belay_core.commands.common import (
     device_option,
-    download_progress,
     err_console,
     reporting,
     sync_options,
     sync_progress,
     timeout_value,
 )
+from belay_packages.commands.progress import download_progress
 
 if TYPE_CHECKING:
     from belay_core.sync import SyncPlan
@@ -75,8 +75,8 @@ def install(
     """
     from belay_core.device import Device
     from belay_core.errors import FeatureUnavailableError
-    from belay_core.packages import Project, prepare_lib
     from belay_core.sync import sync_owned
+    from belay_packages.manager import Project, prepare_lib
 
     console = err_console()
     with reporting():

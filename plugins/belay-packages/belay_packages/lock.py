@@ -29,7 +29,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from belay_core.errors import BelayError
-from belay_core.project import BelayConfig, DependencySource
+from belay_packages.project import BelayConfig, DependencySource
 
 LOCK_NAME = "belay.lock"
 LOCK_VERSION = 1
@@ -112,7 +112,7 @@ def read_lock(path: Path) -> Optional[LockFile]:
     """
     if not path.exists():
         return None
-    from belay_core.project import _read_toml
+    from belay_packages.project import _read_toml
 
     try:
         data = _read_toml(path)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from belay_core.cache import Cache, cache_dir
-from belay_core.downloaders import DownloadContext
 from belay_core.errors import BelayError
-from belay_core.testing import HttpServer, Request, Response
-from belay_core.web import DownloadError, HttpClient, HttpSettings, NotFoundError
+from belay_packages.cache import Cache, cache_dir
+from belay_packages.downloaders import DownloadContext
+from belay_packages.testing import HttpServer, Request, Response
+from belay_packages.web import DownloadError, HttpClient, HttpSettings, NotFoundError
 
 
 @pytest.fixture(autouse=True)

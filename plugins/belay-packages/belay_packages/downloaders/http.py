@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
-from belay_core.downloaders import Downloader, DownloadError, Fetched, raw_file_requested, safe_relative
+from belay_packages.downloaders import Downloader, DownloadError, Fetched, raw_file_requested, safe_relative
 
 
 def url_file_name(url: str) -> str:
@@ -21,7 +21,7 @@ class HttpDownloader(Downloader):
 
     Not cached and not pinnable (``resolved`` is None): what a URL serves can change. A URL whose path
     ends in ``.json`` is a MicroPython ``package.json`` and is installed with
-    `belay_core.downloaders.index.install_manifest`.
+    `belay_packages.downloaders.index.install_manifest`.
     """
 
     def download(self, uri: str, dst: Path, pin: Optional[str] = None) -> Fetched:
@@ -32,7 +32,7 @@ class HttpDownloader(Downloader):
                 "or of a package.json"
             )
         if name.endswith(".json") and not raw_file_requested(uri):
-            from belay_core.downloaders.index import install_manifest
+            from belay_packages.downloaders.index import install_manifest
 
             return install_manifest(self.context, uri, dst, pin)
         name = safe_relative(name, "file name")

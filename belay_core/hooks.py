@@ -1,9 +1,13 @@
-"""Core's own registrations, made through the same hooks as any plugin (``trylast``)."""
+"""Core's own hook implementations, registered like any plugin's (as the plugin ``core``, ``trylast``).
+
+The package manager's commands and downloaders are registered by the belay-packages plugin
+(``belay_packages.hooks``), not here.
+"""
 
 from __future__ import annotations
 
 from belay_core.hookspecs import hookimpl
-from belay_core.records import CommandRecord, DownloaderRecord, ExecuterRecord, HasherRecord, MinifierRecord
+from belay_core.records import CommandRecord, ExecuterRecord, HasherRecord, MinifierRecord
 
 
 @hookimpl(trylast=True)
@@ -18,16 +22,6 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("terminal", "belay_core.commands.terminal:terminal", "Interactive REPL over any transport."),
         CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
         CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
-        CommandRecord("new", "belay_core.commands.new:new", "Create a project, or add [tool.belay] to one."),
-        CommandRecord("init", "belay_core.commands.new:new", "Same as new."),
-        CommandRecord("add", "belay_core.commands.deps:add", "Download a dependency and add it to pyproject.toml."),
-        CommandRecord(
-            "install", "belay_core.commands.install:install", "Install dependencies and project on the board."
-        ),
-        CommandRecord("update", "belay_core.commands.deps:update", "Resolve dependencies again; rewrite belay.lock."),
-        CommandRecord("lock", "belay_core.commands.deps:lock_", "Write belay.lock, or --check it against pyproject."),
-        CommandRecord("clean", "belay_core.commands.deps:clean", "Remove dependencies the config no longer names."),
-        CommandRecord("cache", "belay_core.commands.cache:cache", "The download cache: list, info, clear."),
     ]
 
 
@@ -61,29 +55,4 @@ def belay_register_hashers() -> list[HasherRecord]:
         HasherRecord(
             "fnv1a32", "belay_core.hashing:FNV1a32Hasher", "FNV-1a 32 in plain MicroPython; runs on every firmware."
         )
-    ]
-
-
-@hookimpl(trylast=True)
-def belay_register_downloaders() -> list[DownloaderRecord]:
-    """Core's downloaders: local paths, plain http(s) files, and the MicroPython package index."""
-    return [
-        DownloaderRecord(
-            "local",
-            "belay_core.downloaders.local:LocalDownloader",
-            "Files and folders on this computer, relative to the project.",
-            schemes=("file:",),
-        ),
-        DownloaderRecord(
-            "http",
-            "belay_core.downloaders.http:HttpDownloader",
-            "Single files over http(s); a package.json URL installs that manifest.",
-            schemes=("http://", "https://"),
-        ),
-        DownloaderRecord(
-            "index",
-            "belay_core.downloaders.index:IndexDownloader",
-            "The MicroPython package index: NAME, NAME@VERSION, mip:NAME.",
-            schemes=("mip:",),
-        ),
     ]

@@ -23,7 +23,7 @@ def list_() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from belay_core.cache import Cache
+    from belay_packages.cache import Cache
 
     entries = Cache().entries()
     if not entries:
@@ -43,7 +43,7 @@ def list_() -> None:
 @cache.command("info")
 def info() -> None:
     """Show where the cache is, how many items it holds and their size."""
-    from belay_core.cache import Cache
+    from belay_packages.cache import Cache
 
     store = Cache()
     entries = store.entries()
@@ -56,7 +56,7 @@ def info() -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def clear(yes: bool) -> None:
     """Remove everything from the cache (it fills again as needed)."""
-    from belay_core.cache import Cache
+    from belay_packages.cache import Cache
 
     store = Cache()
     count = len(store.entries())

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from belay_core import Device
 from belay_core.cli import cli
-from belay_core.lock import read_lock
-from belay_core.testing import HttpServer, publish_index_package
+from belay_packages.lock import read_lock
+from belay_packages.testing import HttpServer, publish_index_package
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from typing import Optional
 
 import pytest
 
-from belay_core._builtin import belay_register_downloaders
-from belay_core.downloaders import DownloadContext, Downloader, DownloadError, Fetched, IntegrityError
-from belay_core.downloaders.index import (
+from belay_core.records import DownloaderRecord
+from belay_packages.downloaders import DownloadContext, Downloader, DownloadError, Fetched, IntegrityError
+from belay_packages.downloaders.index import (
     IndexDownloader,
     format_pin,
     install_manifest,
@@ -23,9 +23,9 @@ from belay_core.downloaders.index import (
     split_ref,
     with_ref,
 )
-from belay_core.records import DownloaderRecord
-from belay_core.testing import HttpServer
-from belay_core.testing import publish_index_package as publish
+from belay_packages.hooks import belay_register_downloaders
+from belay_packages.testing import HttpServer
+from belay_packages.testing import publish_index_package as publish
 
 
 @pytest.fixture(autouse=True)

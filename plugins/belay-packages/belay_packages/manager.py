@@ -17,9 +17,9 @@ from typing import Callable, Optional, Union
 
 from attrs import define, field
 
-from belay_core.downloaders import DownloadContext, DownloadError, DownloadProgress, Fetched, IntegrityError
 from belay_core.errors import BelayError
-from belay_core.lock import (
+from belay_packages.downloaders import DownloadContext, DownloadError, DownloadProgress, Fetched, IntegrityError
+from belay_packages.lock import (
     LOCK_NAME,
     LockedPackage,
     LockedSource,
@@ -30,8 +30,8 @@ from belay_core.lock import (
     sha256,
     source_key,
 )
-from belay_core.lock import write_lock as _write_lock
-from belay_core.project import BelayConfig, DependencySource, find_pyproject, load_config
+from belay_packages.lock import write_lock as _write_lock
+from belay_packages.project import BelayConfig, DependencySource, find_pyproject, load_config
 
 Report = Callable[[str], None]
 """Called with a line of news (``main.aiohttp: downloaded 3 files``)."""

@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 import click
 
-from belay_core.commands.common import download_progress, err_console, reporting
+from belay_core.commands.common import err_console, reporting
+from belay_packages.commands.progress import download_progress
 
 _INDEX_SPEC = re.compile(r"^([A-Za-z0-9_-]+)(?:@([A-Za-z0-9_.+-]+))?$")
 
@@ -68,8 +69,8 @@ def add(name_or_uri: str, uri: Optional[str], group: str, develop: bool, no_rena
     """
     import tomlkit
 
-    from belay_core.packages import Project, lock, materialize
-    from belay_core.project import parse_config
+    from belay_packages.manager import Project, lock, materialize
+    from belay_packages.project import parse_config
 
     console = err_console()
     with reporting():
@@ -125,7 +126,7 @@ def update(packages: tuple[str, ...]) -> None:
       belay update
       belay update aiohttp ssd1306
     """
-    from belay_core.packages import Project, relock
+    from belay_packages.manager import Project, relock
 
     console = err_console()
     with reporting():
@@ -155,8 +156,8 @@ def lock_(check: bool) -> None:
     """
     from rich.markup import escape
 
-    from belay_core.lock import compare
-    from belay_core.packages import Project, relock
+    from belay_packages.lock import compare
+    from belay_packages.manager import Project, relock
 
     console = err_console()
     with reporting():
@@ -183,8 +184,8 @@ def clean() -> None:
     Example:
       belay clean
     """
-    from belay_core.packages import Project
-    from belay_core.packages import clean as clean_project
+    from belay_packages.manager import Project
+    from belay_packages.manager import clean as clean_project
 
     console = err_console()
     with reporting():

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from attrs import define, field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from belay_core.downloaders import (
+from belay_packages.downloaders import (
     DownloadContext,
     Downloader,
     DownloadError,
@@ -354,7 +354,7 @@ class _Install:
     def _plain_http(self, uri: str) -> bool:
         if not _is_http(uri):
             return False
-        from belay_core.downloaders.http import HttpDownloader
+        from belay_packages.downloaders.http import HttpDownloader
 
         try:
             return type(self.context.downloader_for(uri)) is HttpDownloader
@@ -508,7 +508,7 @@ def install_manifest(
     if raw_file_requested(uri):
         raise DownloadError(
             f"{uri}: its downloader installs it as a package manifest when only its bytes are asked for "
-            "(a downloader must check belay_core.downloaders.raw_file_requested)"
+            "(a downloader must check belay_packages.downloaders.raw_file_requested)"
         )
     install = _Install(context, dst, parse_pin(pin))
     install.manifest(uri, parent=None, data=data)

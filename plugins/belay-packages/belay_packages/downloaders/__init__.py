@@ -28,9 +28,9 @@ from typing import Callable, Optional
 
 from attrs import define, field
 
-from belay_core.cache import Cache
 from belay_core.records import DownloaderRecord
-from belay_core.web import DownloadError, HttpClient, IntegrityError, NotFoundError
+from belay_packages.cache import Cache
+from belay_packages.web import DownloadError, HttpClient, IntegrityError, NotFoundError
 
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]+(@[A-Za-z0-9_.+-]+)?$")
 """A package-index name, optionally with ``@version``: ``aiohttp``, ``aiohttp@0.0.5``."""
@@ -191,10 +191,11 @@ class DownloadContext:
         if PLAIN_NAME.match(uri):
             fallback = "mip:"
         elif scheme_match and len(scheme_match.group(1)) > 1:  # not a Windows drive letter
+            from belay_core.known_plugins import downloader_distribution
+
             known = sorted({scheme for record in records for scheme in record.schemes})
-            hint = ""
-            if lowered.startswith(("github:", "gitlab:")):
-                hint = " (pip install belay-github for github: and gitlab:)"
+            plugin = downloader_distribution(uri)
+            hint = f" (pip install {plugin[1]} for {' and '.join(plugin[0])})" if plugin else ""
             raise DownloadError(
                 f"no downloader handles {uri!r}{hint}; installed downloaders handle: {', '.join(known) or 'nothing'}"
             )

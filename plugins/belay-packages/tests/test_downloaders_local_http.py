@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from belay_core._builtin import belay_register_downloaders
-from belay_core.downloaders import DownloadContext, DownloadError, Fetched, NotFoundError
-from belay_core.downloaders.http import HttpDownloader, url_file_name
-from belay_core.downloaders.local import LocalDownloader, local_path
 from belay_core.records import DownloaderRecord
-from belay_core.testing import HttpServer
+from belay_packages.downloaders import DownloadContext, DownloadError, Fetched, NotFoundError
+from belay_packages.downloaders.http import HttpDownloader, url_file_name
+from belay_packages.downloaders.local import LocalDownloader, local_path
+from belay_packages.hooks import belay_register_downloaders
+from belay_packages.testing import HttpServer
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from belay_core.project import DEFAULT_PACKAGE_INDICES, ConfigError, find_pyproject, load_config
+from belay_packages.project import DEFAULT_PACKAGE_INDICES, ConfigError, find_pyproject, load_config
 
 GOOD = """
 [project]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
 
-from belay_core.downloaders import Downloader, DownloadError, Fetched
+from belay_packages.downloaders import Downloader, DownloadError, Fetched
 
 SKIPPED_FOLDERS = frozenset({"__pycache__"})
 """Folder names never copied (besides every folder whose name starts with a dot, like ``.git``)."""

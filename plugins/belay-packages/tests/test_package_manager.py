@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from belay_core import Device
 from belay_core.cli import cli
-from belay_core.lock import read_lock
-from belay_core.packages import Project
+from belay_packages.lock import read_lock
+from belay_packages.manager import Project
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_run_on_a_board_needs_a_device(project: Path):
 
 
 def test_cache_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from belay_core.cache import Cache
+    from belay_packages.cache import Cache
 
     monkeypatch.setenv("BELAY_CACHE_DIR", str(tmp_path / "c"))
     assert "the cache is empty" in belay("cache", "list").output

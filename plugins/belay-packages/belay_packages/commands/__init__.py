@@ -1,0 +1,1 @@
+"""The package manager's ``belay`` commands, each imported only when it runs."""
