@@ -1343,13 +1343,7 @@ def test_usb_names_without_belay_serial_name_the_plugin():
 
 
 def test_usb_names_with_belay_serial_blocked_say_so():
-    script = (
-        "import belay_core as belay\n"
-        "try:\n"
-        "    belay.list_devices\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
+    script = "import belay_core as belay\ntry:\n    belay.list_devices\nexcept ImportError as exc:\n    print(exc)\n"
     env = {**os.environ, "BELAY_DISABLE_PLUGINS": "serial"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
