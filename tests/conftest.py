@@ -1,4 +1,4 @@
-"""Fixtures shared by the cross-package tests: real emulated boards, fake plugin distributions."""
+"""Fixtures of the cross-package tests: fake plugin distributions (boards and servers: `belay_testing.fixtures`)."""
 
 from __future__ import annotations
 
@@ -11,48 +11,7 @@ from typing import Callable
 
 import pytest
 
-from belay_core import Device
 from belay_core.plugins import reset_plugins
-
-BOARDS = ("unix", "wasm", "microbit")
-
-
-def _unavailable(board: str) -> str | None:
-    from belay_emulator import boards
-
-    return boards.load(board).unavailable()
-
-
-@pytest.fixture(params=BOARDS)
-def board(request: pytest.FixtureRequest) -> str:
-    """Each emulated board in turn, as a device spec. A board that cannot run here fails the test."""
-    reason = _unavailable(request.param)
-    if reason is not None:
-        pytest.fail(f"emulated board {request.param} cannot run here: {reason}")
-    return f"emu:{request.param}"
-
-
-@pytest.fixture(params=("unix", "wasm"))
-def tree_board(request: pytest.FixtureRequest) -> str:
-    """The emulated boards whose filesystem has folders (the micro:bit's is flat), as specs."""
-    reason = _unavailable(request.param)
-    if reason is not None:
-        pytest.fail(f"emulated board {request.param} cannot run here: {reason}")
-    return f"emu:{request.param}"
-
-
-@pytest.fixture
-def tree_device(tree_board: str) -> Iterator[Device]:
-    """A connected `Device` on each board with folders."""
-    with Device(tree_board, timeout=30) as dev:
-        yield dev
-
-
-@pytest.fixture
-def device(board: str) -> Iterator[Device]:
-    """A connected `Device` on each emulated board in turn."""
-    with Device(board, timeout=30) as dev:
-        yield dev
 
 
 def _forget_entry_points() -> None:

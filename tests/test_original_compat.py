@@ -11,13 +11,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import tty
 from pathlib import Path
 
 import pytest
 
 import belay_core as belay
-from belay_core.testing import import_beside
+from belay_testing.webrepl import WebreplServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -314,52 +313,18 @@ def test_sync_time_returns_the_offset(board):
         assert device.time_offset == offset
 
 
-def _pty_board() -> tuple[str, subprocess.Popen, int]:
-    """An emulated unix board on a pseudo-terminal, as a USB serial board appears: (path, process, slave fd)."""
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "belay_emulator", "unix"],
-        stdin=master,
-        stdout=master,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    os.close(master)
-    return os.ttyname(slave), process, slave
-
-
-def test_transport_keywords_of_the_original(tmp_path):
+def test_transport_keywords_of_the_original(tmp_path, pty_board, make_telnet_server):
     # Pyboard(device, baudrate=115200, user="micro", password="python", ...): Device passes its
     # other keywords on. Each is given where it applies: baudrate to a serial port, user and
     # password to a telnet board, password to a WebREPL. Checked with the original (same servers).
-    path, process, slave = _pty_board()
-    try:
-        with belay.Device(path, baudrate=115200) as device:
-            assert device("1 + 1") == 2
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-        os.close(slave)
+    with belay.Device(pty_board("unix").path, baudrate=115200) as device:
+        assert device("1 + 1") == 2
 
-    telnet = import_beside(
-        str(ROOT / "plugins" / "belay-telnet" / "tests" / "conftest.py"),
-        "telnet_server.py",
-        "belay_telnet_tests_server",
-    )
-    server = telnet.TelnetBoardServer(user="compat", password="s3cret")
-    try:
-        with belay.Device(f"127.0.0.1:{server.port}", user="compat", password="s3cret") as device:
-            assert device("1 + 1") == 2
-    finally:
-        server.close()
+    server = make_telnet_server(user="compat", password="s3cret")
+    with belay.Device(f"127.0.0.1:{server.port}", user="compat", password="s3cret") as device:
+        assert device("1 + 1") == 2
 
-    webrepl = import_beside(
-        str(ROOT / "plugins" / "belay-webrepl" / "tests" / "conftest.py"),
-        "webrepl_server.py",
-        "belay_webrepl_tests_server",
-    )
-    with webrepl.WebreplServer("s3cret", tmp_path) as server, belay.Device(server.url, password="s3cret") as device:
+    with WebreplServer("s3cret", tmp_path) as server, belay.Device(server.url, password="s3cret") as device:
         assert device("1 + 1") == 2
 
 

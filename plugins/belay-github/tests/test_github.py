@@ -12,7 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from belay_github_fake_hosts import (
+
+from belay_github import download, hooks
+from belay_github.download import Settings, Source, parse_source, unpack_folder
+from belay_packages.downloaders import DownloadContext, Downloader, DownloadError
+from belay_packages.testing import Response
+from belay_testing.code_hosts import (
     FILES_MAIN,
     FILES_V1,
     SHA_BRANCH,
@@ -21,11 +26,6 @@ from belay_github_fake_hosts import (
     make_tar_gz,
     repo_archive,
 )
-
-from belay_github import download, hooks
-from belay_github.download import Settings, Source, parse_source, unpack_folder
-from belay_packages.downloaders import DownloadContext, Downloader, DownloadError
-from belay_packages.testing import Response
 
 ROOT = Path(__file__).resolve().parents[3]
 LIB_V1 = {"driver.py": b"VERSION = 1\n", "sub/helper.py": b"def helper():\n    return 1\n"}
@@ -38,8 +38,8 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
 
-def _api_requests(hosts, prefix: str) -> list:
-    return [request for request in hosts.server.requests if request.path.startswith(prefix)]
+def _api_requests(code_hosts, prefix: str) -> list:
+    return [request for request in code_hosts.server.requests if request.path.startswith(prefix)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -47,46 +47,46 @@ def _api_requests(hosts, prefix: str) -> list:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_shorthand_file_resolves_the_tag_to_its_commit(context, hosts, dst):
+def test_shorthand_file_resolves_the_tag_to_its_commit(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib/driver.py@v1.0", dst)
     assert fetched.files == ["driver.py"]
     assert fetched.single_file and not fetched.lib_root
     assert fetched.resolved == SHA_V1
     assert _files(dst) == {"driver.py": b"VERSION = 1\n"}
-    [api] = _api_requests(hosts, "/ghapi/")
+    [api] = _api_requests(code_hosts, "/ghapi/")
     assert api.path == "/ghapi/repos/owner/repo/commits/v1.0"
     assert api.headers["accept"] == "application/vnd.github.sha"
     assert "authorization" not in api.headers
-    assert hosts.server.count(f"/ghraw/owner/repo/{SHA_V1}/lib/driver.py") == 1
+    assert code_hosts.server.count(f"/ghraw/owner/repo/{SHA_V1}/lib/driver.py") == 1
 
 
-def test_no_ref_means_the_default_branch(context, hosts, dst):
+def test_no_ref_means_the_default_branch(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib/driver.py", dst)
     assert fetched.resolved == SHA_MAIN
     assert _files(dst) == {"driver.py": b"VERSION = 2\n"}
-    assert hosts.server.count("/ghapi/repos/owner/repo/commits/HEAD") == 1
+    assert code_hosts.server.count("/ghapi/repos/owner/repo/commits/HEAD") == 1
 
 
-def test_a_branch_with_a_slash(context, hosts, dst):
+def test_a_branch_with_a_slash(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib/driver.py@feature/x", dst)
     assert fetched.resolved == SHA_BRANCH
-    assert hosts.server.count("/ghapi/repos/owner/repo/commits/feature%2Fx") == 1
+    assert code_hosts.server.count("/ghapi/repos/owner/repo/commits/feature%2Fx") == 1
 
 
-def test_a_folder_comes_from_the_archive_at_the_commit(context, hosts, dst):
+def test_a_folder_comes_from_the_archive_at_the_commit(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib@v1.0", dst)
     assert fetched.files == ["driver.py", "sub/helper.py"]  # lib/.gitkeep skipped
     assert fetched.resolved == SHA_V1 and not fetched.single_file
     assert _files(dst) == LIB_V1
-    assert hosts.server.count(f"/codeload/owner/repo/tar.gz/{SHA_V1}") == 1
+    assert code_hosts.server.count(f"/codeload/owner/repo/tar.gz/{SHA_V1}") == 1
 
 
-def test_a_trailing_slash_and_a_nested_folder(context, hosts, dst):
+def test_a_trailing_slash_and_a_nested_folder(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib/sub/@v1.0", dst)
     assert fetched.files == ["helper.py"]
 
 
-def test_the_repository_root_skips_dot_files(context, hosts, dst):
+def test_the_repository_root_skips_dot_files(context, code_hosts, dst):
     fetched = context.download("github:owner/repo", dst)
     assert fetched.resolved == SHA_MAIN
     assert sorted(fetched.files) == sorted(ROOT_MAIN)
@@ -94,29 +94,29 @@ def test_the_repository_root_skips_dot_files(context, hosts, dst):
     assert not (dst / ".github").exists() and not (dst / ".gitignore").exists()
 
 
-def test_a_file_without_extension_comes_from_the_archive(context, hosts, dst):
+def test_a_file_without_extension_comes_from_the_archive(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/LICENSE@v1.0", dst)
     assert fetched.files == ["LICENSE"] and fetched.single_file
     assert _files(dst) == {"LICENSE": b"MIT\n"}
 
 
-def test_a_pin_skips_the_api(context, hosts, dst):
+def test_a_pin_skips_the_api(context, code_hosts, dst):
     fetched = context.download("github:owner/repo/lib/driver.py@main", dst, pin=SHA_V1)
     assert fetched.resolved == SHA_V1
     assert _files(dst) == {"driver.py": b"VERSION = 1\n"}
     folder = dst.parent / "folder"
     assert context.download("github:owner/repo/lib", folder, pin=SHA_V1).files == ["driver.py", "sub/helper.py"]
-    assert _api_requests(hosts, "/ghapi/") == []
+    assert _api_requests(code_hosts, "/ghapi/") == []
 
 
-def test_a_full_commit_hash_needs_no_api(context, hosts, dst):
+def test_a_full_commit_hash_needs_no_api(context, code_hosts, dst):
     fetched = context.download(f"github:owner/repo/lib/driver.py@{SHA_BRANCH}", dst)
     assert fetched.resolved == SHA_BRANCH
     assert _files(dst) == {"driver.py": b"VERSION = 3\n"}
-    assert _api_requests(hosts, "/ghapi/") == []
+    assert _api_requests(code_hosts, "/ghapi/") == []
 
 
-def test_an_invalid_pin_is_refused(context, hosts, dst):
+def test_an_invalid_pin_is_refused(context, code_hosts, dst):
     with pytest.raises(DownloadError, match="not a commit hash"):
         context.download("github:owner/repo/lib/driver.py", dst, pin="../../etc")
 
@@ -141,21 +141,21 @@ def test_an_invalid_pin_is_refused(context, hosts, dst):
         ("/ghraw/owner/repo/refs/heads/main/lib/driver.py", {"driver.py": b"VERSION = 2\n"}, SHA_MAIN),
     ],
 )
-def test_github_web_urls(context, hosts, dst, path, files, resolved):
-    uri = hosts.url(path)
+def test_github_web_urls(context, code_hosts, dst, path, files, resolved):
+    uri = code_hosts.url(path)
     assert context.record_for(uri).name == "github"
     fetched = context.download(uri, dst)
     assert fetched.resolved == resolved
     assert _files(dst) == files
 
 
-def test_other_urls_of_the_host_are_plain_downloads(context, hosts, dst):
-    hosts.server.files["/gh/owner/repo/releases/download/v1/firmware.mpy"] = b"MPY"
-    fetched = context.download(hosts.url("/gh/owner/repo/releases/download/v1/firmware.mpy"), dst)
+def test_other_urls_of_the_host_are_plain_downloads(context, code_hosts, dst):
+    code_hosts.server.files["/gh/owner/repo/releases/download/v1/firmware.mpy"] = b"MPY"
+    fetched = context.download(code_hosts.url("/gh/owner/repo/releases/download/v1/firmware.mpy"), dst)
     assert fetched.files == ["firmware.mpy"] and fetched.resolved is None
     assert _files(dst) == {"firmware.mpy": b"MPY"}
     with pytest.raises(DownloadError, match="names no file"):
-        context.download(hosts.url("/gh/owner/repo/issues"), dst)
+        context.download(code_hosts.url("/gh/owner/repo/issues"), dst)
 
 
 @pytest.mark.parametrize(
@@ -234,17 +234,17 @@ def test_a_malformed_shorthand_through_the_context(context, dst):
         ("/gl/group/sub/repo/-/blob/main/lib/driver.py", {"driver.py": b"VERSION = 2\n"}, SHA_MAIN),
     ],
 )
-def test_gitlab_sources(context, hosts, dst, uri, files, resolved):
-    uri = hosts.url(uri) if uri.startswith("/") else uri
+def test_gitlab_sources(context, code_hosts, dst, uri, files, resolved):
+    uri = code_hosts.url(uri) if uri.startswith("/") else uri
     assert context.record_for(uri).name == "gitlab"
     fetched = context.download(uri, dst)
     assert fetched.resolved == resolved
     assert _files(dst) == files
 
 
-def test_gitlab_resolves_the_default_branch_then_the_commit(context, hosts, dst):
-    context.download(hosts.url("/gl/group/sub/repo"), dst)
-    paths = [request.path for request in _api_requests(hosts, "/gl/api/")]
+def test_gitlab_resolves_the_default_branch_then_the_commit(context, code_hosts, dst):
+    context.download(code_hosts.url("/gl/group/sub/repo"), dst)
+    paths = [request.path for request in _api_requests(code_hosts, "/gl/api/")]
     assert paths == [
         "/gl/api/v4/projects/group%2Fsub%2Frepo",
         "/gl/api/v4/projects/group%2Fsub%2Frepo/repository/commits/main",
@@ -252,10 +252,10 @@ def test_gitlab_resolves_the_default_branch_then_the_commit(context, hosts, dst)
     ]
 
 
-def test_gitlab_pin_skips_the_api(context, hosts, dst):
+def test_gitlab_pin_skips_the_api(context, code_hosts, dst):
     fetched = context.download("gitlab:owner/repo/lib/driver.py@main", dst, pin=SHA_V1)
     assert _files(dst) == {"driver.py": b"VERSION = 1\n"} and fetched.resolved == SHA_V1
-    assert [request.path for request in hosts.server.requests] == [f"/gl/owner/repo/-/raw/{SHA_V1}/lib/driver.py"]
+    assert [request.path for request in code_hosts.server.requests] == [f"/gl/owner/repo/-/raw/{SHA_V1}/lib/driver.py"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,17 +284,17 @@ def _pkg_files(index_dep: bool) -> dict[str, bytes]:
     }
 
 
-def _serve_index(hosts) -> str:
+def _serve_index(code_hosts) -> str:
     digest = hashlib.sha256(BASE64).hexdigest()[:8]
     for version in ("latest", "3.3.6"):
         manifest = {"version": "3.3.6", "hashes": [["base64.py", digest]]}
-        hosts.server.files[f"/pi/package/py/base64/{version}.json"] = json.dumps(manifest).encode()
-    hosts.server.files[f"/pi/file/{digest[:2]}/{digest}"] = BASE64
-    return hosts.url("/pi")
+        code_hosts.server.files[f"/pi/package/py/base64/{version}.json"] = json.dumps(manifest).encode()
+    code_hosts.server.files[f"/pi/file/{digest[:2]}/{digest}"] = BASE64
+    return code_hosts.url("/pi")
 
 
-def test_a_package_json_installs_its_files_at_the_same_commit(context, hosts, dst):
-    hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
+def test_a_package_json_installs_its_files_at_the_same_commit(context, code_hosts, dst):
+    code_hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
     fetched = context.download("github:owner/pkg/pkg/package.json@v2", dst)
     assert fetched.lib_root and not fetched.single_file
     assert fetched.resolved == SHA_PKG
@@ -304,14 +304,14 @@ def test_a_package_json_installs_its_files_at_the_same_commit(context, hosts, ds
         "mypkg/driver.py": b"VERSION = 1\n",
         "other.py": b"OTHER = 1\n",
     }
-    assert hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/pkg/package.json") == 1  # fetched once
-    assert hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/pkg/mypkg/__init__.py") == 1  # relative: same commit
-    assert hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/other/package.json") == 1
+    assert code_hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/pkg/package.json") == 1  # fetched once
+    assert code_hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/pkg/mypkg/__init__.py") == 1  # relative: same commit
+    assert code_hosts.server.count(f"/ghraw/owner/pkg/{SHA_PKG}/other/package.json") == 1
 
 
-def test_a_package_json_with_index_packages_pins_both(context, hosts, dst, tmp_path):
-    hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=True)}, {"v2": SHA_PKG, "main": SHA_PKG})
-    context.package_indices = [_serve_index(hosts)]
+def test_a_package_json_with_index_packages_pins_both(context, code_hosts, dst, tmp_path):
+    code_hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=True)}, {"v2": SHA_PKG, "main": SHA_PKG})
+    context.package_indices = [_serve_index(code_hosts)]
     fetched = context.download("github:owner/pkg/pkg/package.json", dst)
     assert fetched.resolved == f"{SHA_PKG} base64==3.3.6"
     assert _files(dst)["base64.py"] == BASE64
@@ -319,17 +319,17 @@ def test_a_package_json_with_index_packages_pins_both(context, hosts, dst, tmp_p
     assert context.download("github:owner/pkg/pkg/package.json", again, pin=fetched.resolved).resolved == (
         fetched.resolved
     )
-    assert hosts.server.count("/pi/package/py/base64/3.3.6.json") == 1
-    assert hosts.server.count("/ghapi/repos/owner/pkg/commits/HEAD") == 1  # the pin skipped it
+    assert code_hosts.server.count("/pi/package/py/base64/3.3.6.json") == 1
+    assert code_hosts.server.count("/ghapi/repos/owner/pkg/commits/HEAD") == 1  # the pin skipped it
 
 
-def test_a_package_json_in_a_nested_gitlab_group(context, hosts, dst):
-    hosts.gitlab("group/sub/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
-    hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
-    fetched = context.download(hosts.url("/gl/group/sub/pkg/-/blob/v2/pkg/package.json"), dst)
+def test_a_package_json_in_a_nested_gitlab_group(context, code_hosts, dst):
+    code_hosts.gitlab("group/sub/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
+    code_hosts.github("owner/pkg", {SHA_PKG: _pkg_files(index_dep=False)}, {"v2": SHA_PKG, "main": SHA_PKG})
+    fetched = context.download(code_hosts.url("/gl/group/sub/pkg/-/blob/v2/pkg/package.json"), dst)
     assert fetched.resolved == SHA_PKG and fetched.lib_root
     assert _files(dst)["mypkg/__init__.py"] == b"from .driver import VERSION\n"
-    assert hosts.server.count(f"/gl/group/sub/pkg/-/raw/{SHA_PKG}/pkg/mypkg/__init__.py") == 1
+    assert code_hosts.server.count(f"/gl/group/sub/pkg/-/raw/{SHA_PKG}/pkg/mypkg/__init__.py") == 1
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,16 +355,16 @@ def test_a_package_json_in_a_nested_gitlab_group(context, hosts, dst):
         (f"github:owner/repo/lib@{SHA_BAD}", f"no archive of commit {SHA_BAD}"),
     ],
 )
-def test_clear_messages_for_what_is_missing(context, hosts, dst, uri, message):
-    uri = hosts.url(uri) if uri.startswith("/") else uri
-    uri = hosts.url(uri) if uri.startswith("/") else uri
+def test_clear_messages_for_what_is_missing(context, code_hosts, dst, uri, message):
+    uri = code_hosts.url(uri) if uri.startswith("/") else uri
+    uri = code_hosts.url(uri) if uri.startswith("/") else uri
     with pytest.raises(DownloadError, match=re.escape(message)):
         context.download(uri, dst)
     assert _files(dst) == {}
 
 
-def test_the_rate_limit_names_the_token(context, hosts, dst):
-    hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = Response(
+def test_the_rate_limit_names_the_token(context, code_hosts, dst):
+    code_hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = Response(
         403,
         b'{"message": "API rate limit exceeded"}',
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000000"},
@@ -376,21 +376,21 @@ def test_the_rate_limit_names_the_token(context, hosts, dst):
     assert "resets at 22:13 UTC" in message and "set GITHUB_TOKEN" in message
 
 
-def test_a_refusal_that_is_no_rate_limit(context, hosts, dst):
-    hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = Response(403, b"{}")
+def test_a_refusal_that_is_no_rate_limit(context, code_hosts, dst):
+    code_hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = Response(403, b"{}")
     with pytest.raises(DownloadError, match=r"access refused \(GET .* 403 Forbidden\): set GITHUB_TOKEN"):
         context.download("github:owner/repo/lib/driver.py@v1.0", dst)
 
 
-def test_server_errors_are_retried(context, hosts, dst):
+def test_server_errors_are_retried(context, code_hosts, dst):
     path = "/ghapi/repos/owner/repo/commits/v1.0"
-    hosts.server.script(path, [503, Response(429, headers={"retry-after": "0"})])
+    code_hosts.server.script(path, [503, Response(429, headers={"retry-after": "0"})])
     assert context.download("github:owner/repo/lib/driver.py@v1.0", dst).resolved == SHA_V1
-    assert hosts.server.count(path) == 3
+    assert code_hosts.server.count(path) == 3
 
 
-def test_an_answer_that_is_no_commit(context, hosts, dst):
-    hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = b"<html>sign in</html>"
+def test_an_answer_that_is_no_commit(context, code_hosts, dst):
+    code_hosts.server.files["/ghapi/repos/owner/repo/commits/v1.0"] = b"<html>sign in</html>"
     with pytest.raises(DownloadError, match="not a commit"):
         context.download("github:owner/repo/lib/driver.py@v1.0", dst)
 
@@ -400,8 +400,8 @@ def test_an_answer_that_is_no_commit(context, hosts, dst):
 # --------------------------------------------------------------------------------------------------
 
 
-def _serve_archive(hosts, data: bytes) -> str:
-    hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"] = data
+def _serve_archive(code_hosts, data: bytes) -> str:
+    code_hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"] = data
     return f"github:owner/bad@{SHA_BAD}"
 
 
@@ -418,38 +418,38 @@ def _serve_archive(hosts, data: bytes) -> str:
         ([("top/", None), ("top/ok.py", b"ok"), ("other/evil.py", b"evil")], "does not have one top folder"),
     ],
 )
-def test_malicious_archives_are_refused_and_nothing_is_left(context, hosts, dst, tmp_path, members, message):
+def test_malicious_archives_are_refused_and_nothing_is_left(context, code_hosts, dst, tmp_path, members, message):
     box = dst.parent
     absolute = box / "absolute-evil.py"
     members = [(str(absolute) if name == "ABSOLUTE" else name, content) for name, content in members]
-    uri = _serve_archive(hosts, make_tar_gz(members))
+    uri = _serve_archive(code_hosts, make_tar_gz(members))
     with pytest.raises(DownloadError, match=message):
         context.download(uri, dst)
     assert list(box.rglob("*")) == [dst]  # nothing beside dst, and dst is empty again
     assert not (tmp_path / "evil.py").exists() and not absolute.exists()
 
 
-def test_links_outside_the_folder_taken_are_ignored(context, hosts, dst):
+def test_links_outside_the_folder_taken_are_ignored(context, code_hosts, dst):
     members = [("top/", None), ("top/lib/a.py", b"a"), ("top/docs/readme", ("symlink", "../../../etc/passwd"))]
-    hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"] = make_tar_gz(members)
+    code_hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"] = make_tar_gz(members)
     fetched = context.download(f"github:owner/bad/lib@{SHA_BAD}", dst)
     assert fetched.files == ["a.py"] and _files(dst) == {"a.py": b"a"}
 
 
-def test_a_tar_bomb_is_refused(context, hosts, dst, monkeypatch):
+def test_a_tar_bomb_is_refused(context, code_hosts, dst, monkeypatch):
     monkeypatch.setattr(download, "MAX_UNPACKED", 100_000)
-    uri = _serve_archive(hosts, make_tar_gz([("top/", None), ("top/zeros.py", bytes(1_000_000))]))
-    assert len(hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"]) < 10_000
+    uri = _serve_archive(code_hosts, make_tar_gz([("top/", None), ("top/zeros.py", bytes(1_000_000))]))
+    assert len(code_hosts.server.files[f"/codeload/owner/bad/tar.gz/{SHA_BAD}"]) < 10_000
     with pytest.raises(DownloadError, match="unpacks to more than 0 MB; refused"):
         context.download(uri, dst)
     assert _files(dst) == {}
 
 
-def test_a_damaged_archive(context, hosts, dst):
-    uri = _serve_archive(hosts, b"this is not gzip")
+def test_a_damaged_archive(context, code_hosts, dst):
+    uri = _serve_archive(code_hosts, b"this is not gzip")
     with pytest.raises(DownloadError, match="damaged"):
         context.download(uri, dst)
-    uri = _serve_archive(hosts, repo_archive("top", {"a.py": b"a" * 5000})[:-200])
+    uri = _serve_archive(code_hosts, repo_archive("top", {"a.py": b"a" * 5000})[:-200])
     with pytest.raises(DownloadError, match="damaged"):
         context.download(uri, dst)
 
@@ -466,28 +466,28 @@ def test_unpack_folder_directly(tmp_path):
 # --------------------------------------------------------------------------------------------------
 
 
-def test_the_second_download_comes_from_the_cache(context, hosts, tmp_path):
+def test_the_second_download_comes_from_the_cache(context, code_hosts, tmp_path):
     context.download("github:owner/repo/lib/driver.py@v1.0", tmp_path / "a")
     context.download("gitlab:owner/repo/lib@v1.0", tmp_path / "b")
     with DownloadContext(project=tmp_path) as fresh:
         fresh.download("github:owner/repo/lib/driver.py@v1.0", tmp_path / "c")
         assert _files(tmp_path / "c") == {"driver.py": b"VERSION = 1\n"}
         assert fresh.download("gitlab:owner/repo/lib@v1.0", tmp_path / "d").files == ["driver.py", "sub/helper.py"]
-        assert hosts.server.count(f"/ghraw/owner/repo/{SHA_V1}/lib/driver.py") == 1
-        assert hosts.server.count("/gl/api/v4/projects/owner%2Frepo/repository/archive.tar.gz") == 1
-        assert hosts.server.count("/ghapi/repos/owner/repo/commits/v1.0") == 2  # refs move: never cached
-        before = len(hosts.server.requests)
+        assert code_hosts.server.count(f"/ghraw/owner/repo/{SHA_V1}/lib/driver.py") == 1
+        assert code_hosts.server.count("/gl/api/v4/projects/owner%2Frepo/repository/archive.tar.gz") == 1
+        assert code_hosts.server.count("/ghapi/repos/owner/repo/commits/v1.0") == 2  # refs move: never cached
+        before = len(code_hosts.server.requests)
         fresh.download("github:owner/repo/lib/driver.py@v1.0", tmp_path / "e", pin=SHA_V1)
         fresh.download("gitlab:owner/repo/lib@v1.0", tmp_path / "f", pin=SHA_V1)
-        assert len(hosts.server.requests) == before  # pinned and cached: no network at all
+        assert len(code_hosts.server.requests) == before  # pinned and cached: no network at all
 
 
-def test_github_token_uses_the_api_for_everything(context, hosts, dst, monkeypatch):
+def test_github_token_uses_the_api_for_everything(context, code_hosts, dst, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "secret")
     assert context.download("github:owner/repo/lib/driver.py@v1.0", dst).resolved == SHA_V1
     assert _files(dst) == {"driver.py": b"VERSION = 1\n"}
     assert context.download("github:owner/repo/lib@v1.0", dst.parent / "lib").files == ["driver.py", "sub/helper.py"]
-    api = _api_requests(hosts, "/ghapi/")
+    api = _api_requests(code_hosts, "/ghapi/")
     assert [request.path for request in api] == [
         "/ghapi/repos/owner/repo/commits/v1.0",
         f"/ghapi/repos/owner/repo/contents/lib/driver.py?ref={SHA_V1}",
@@ -496,14 +496,14 @@ def test_github_token_uses_the_api_for_everything(context, hosts, dst, monkeypat
     ]
     assert all(request.headers["authorization"] == "Bearer secret" for request in api)
     assert api[1].headers["accept"] == "application/vnd.github.raw"
-    assert _api_requests(hosts, "/ghraw/") == []
+    assert _api_requests(code_hosts, "/ghraw/") == []
 
 
-def test_gitlab_token_uses_the_api_for_everything(context, hosts, dst, monkeypatch):
+def test_gitlab_token_uses_the_api_for_everything(context, code_hosts, dst, monkeypatch):
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-secret")
     assert context.download("gitlab:owner/repo/lib/driver.py@v1.0", dst).resolved == SHA_V1
     assert _files(dst) == {"driver.py": b"VERSION = 1\n"}
-    requests = hosts.server.requests
+    requests = code_hosts.server.requests
     assert [request.path for request in requests] == [
         "/gl/api/v4/projects/owner%2Frepo/repository/commits/v1.0",
         f"/gl/api/v4/projects/owner%2Frepo/repository/files/lib%2Fdriver.py/raw?ref={SHA_V1}",
@@ -511,9 +511,9 @@ def test_gitlab_token_uses_the_api_for_everything(context, hosts, dst, monkeypat
     assert all(request.headers["private-token"] == "glpat-secret" for request in requests)
 
 
-def test_a_refused_gitlab_token(context, hosts, dst, monkeypatch):
+def test_a_refused_gitlab_token(context, code_hosts, dst, monkeypatch):
     monkeypatch.setenv("GITLAB_TOKEN", "expired")
-    hosts.server.files["/gl/api/v4/projects/owner%2Frepo/repository/commits/v1.0"] = 401
+    code_hosts.server.files["/gl/api/v4/projects/owner%2Frepo/repository/commits/v1.0"] = 401
     with pytest.raises(DownloadError, match=r"gitlab:owner/repo@v1.0: the host refused GITLAB_TOKEN .*check the token"):
         context.download("gitlab:owner/repo/lib@v1.0", dst)
 

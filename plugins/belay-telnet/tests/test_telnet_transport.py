@@ -17,8 +17,8 @@ from belay_telnet.protocol import DONT, ECHO, IAC, WONT
 from belay_telnet.transport import TelnetTransport, parse_spec
 
 
-def test_exec_tasks_and_errors_through_the_server(server):
-    with Device(server.spec) as device:
+def test_exec_tasks_and_errors_through_the_server(telnet_server):
+    with Device(telnet_server.spec) as device:
         assert device("1 + 2") == 3
         assert device.implementation.platform == "linux"
 
@@ -30,21 +30,21 @@ def test_exec_tasks_and_errors_through_the_server(server):
         with pytest.raises(DeviceError, match="ZeroDivisionError"):
             device("1 / 0")
         assert device("'still usable'") == "still usable"
-    assert server.logins == [("micro", "python")]
+    assert telnet_server.logins == [("micro", "python")]
 
 
-def test_the_client_refuses_the_servers_options(server):
-    with Device(server.spec) as device:
+def test_the_client_refuses_the_servers_options(telnet_server):
+    with Device(telnet_server.spec) as device:
         assert device("0") == 0
-    replies = bytes(server.client_replies)
+    replies = bytes(telnet_server.client_replies)
     assert bytes((IAC, DONT, ECHO)) in replies  # WILL ECHO refused
     assert bytes((IAC, WONT, 24)) in replies  # DO TERMINAL-TYPE refused
 
 
-def test_bytes_ff_survive_both_ways(make_server):
-    server = make_server(chatty=True)  # IAC NOP and WILL ECHO between output chunks too
+def test_bytes_ff_survive_both_ways(make_telnet_server):
+    telnet_server = make_telnet_server(chatty=True)  # IAC NOP and WILL ECHO between output chunks too
     out = io.StringIO()
-    with Device(server.spec, stream_out=out) as device:
+    with Device(telnet_server.spec, stream_out=out) as device:
         assert device("bytes([255, 0, 255])") == b"\xff\x00\xff"
 
         @device.task
@@ -60,8 +60,8 @@ def test_bytes_ff_survive_both_ways(make_server):
         assert "\ufffd\ufffd" not in out.getvalue()  # not IAC IAC left doubled
 
 
-def test_raw_ff_bytes_round_trip_through_the_transport(server):
-    transport = TelnetTransport(server.spec)
+def test_raw_ff_bytes_round_trip_through_the_transport(telnet_server):
+    transport = TelnetTransport(telnet_server.spec)
     transport.open()
     try:
         transport.write(b"\r\x03\x03\x01")
@@ -79,36 +79,36 @@ def test_raw_ff_bytes_round_trip_through_the_transport(server):
         transport.close()
 
 
-def test_wrong_password_is_an_authentication_error(make_server):
-    server = make_server(password="secret")
+def test_wrong_password_is_an_authentication_error(make_telnet_server):
+    telnet_server = make_telnet_server(password="secret")
     with pytest.raises(AuthenticationError, match="Login failed"):
-        Device(server.spec)
+        Device(telnet_server.spec)
 
 
-def test_reprompt_after_wrong_credentials_is_an_authentication_error(make_server):
-    server = make_server(on_failure="reprompt")
+def test_reprompt_after_wrong_credentials_is_an_authentication_error(make_telnet_server):
+    telnet_server = make_telnet_server(on_failure="reprompt")
     with pytest.raises(AuthenticationError, match="refused the login as 'nobody'"):
-        Device(server.spec, user="nobody")
+        Device(telnet_server.spec, user="nobody")
 
 
-def test_credentials_from_options(make_server):
-    server = make_server(user="admin", password="pw")
-    with Device(server.spec, user="admin", password="pw") as device:
+def test_credentials_from_options(make_telnet_server):
+    telnet_server = make_telnet_server(user="admin", password="pw")
+    with Device(telnet_server.spec, user="admin", password="pw") as device:
         assert device("2 * 21") == 42
-    assert server.logins == [("admin", "pw")]
+    assert telnet_server.logins == [("admin", "pw")]
 
 
-def test_credentials_from_the_environment(make_server, monkeypatch):
-    server = make_server(user="env-user", password="env-pw")
+def test_credentials_from_the_environment(make_telnet_server, monkeypatch):
+    telnet_server = make_telnet_server(user="env-user", password="env-pw")
     monkeypatch.setenv("BELAY_USER", "env-user")
     monkeypatch.setenv("BELAY_PASSWORD", "env-pw")
-    with Device(server.spec) as device:
+    with Device(telnet_server.spec) as device:
         assert device("7") == 7
 
 
-def test_credentials_from_the_url_with_percent_escapes(make_server):
-    server = make_server(user="me", password="p@ss:word")
-    with Device(f"telnet://me:p%40ss%3Aword@127.0.0.1:{server.port}") as device:
+def test_credentials_from_the_url_with_percent_escapes(make_telnet_server):
+    telnet_server = make_telnet_server(user="me", password="p@ss:word")
+    with Device(f"telnet://me:p%40ss%3Aword@127.0.0.1:{telnet_server.port}") as device:
         assert device("8") == 8
 
 
@@ -124,9 +124,9 @@ def test_options_win_over_url_and_url_over_environment(monkeypatch):
     assert (TelnetTransport("10.0.0.1").user, TelnetTransport("10.0.0.1").password) == ("micro", "python")
 
 
-def test_bare_ipv4_spec_with_port_works(server):
-    assert get_plugins().transport_for(f"127.0.0.1:{server.port}").name == "telnet"
-    with Device(f"127.0.0.1:{server.port}") as device:
+def test_bare_ipv4_spec_with_port_works(telnet_server):
+    assert get_plugins().transport_for(f"127.0.0.1:{telnet_server.port}").name == "telnet"
+    with Device(f"127.0.0.1:{telnet_server.port}") as device:
         assert device("3") == 3
 
 
@@ -149,11 +149,11 @@ def test_unknown_option_is_rejected():
         TelnetTransport("telnet://127.0.0.1", baudrate=9600)
 
 
-def test_server_closing_is_connection_lost(server):
-    device = Device(server.spec)
+def test_server_closing_is_connection_lost(telnet_server):
+    device = Device(telnet_server.spec)
     try:
         assert device("1") == 1
-        server.drop()
+        telnet_server.drop()
         with pytest.raises(ConnectionLost, match=r"closed the connection|failed"):
             device("2")
     finally:
@@ -199,15 +199,15 @@ def test_server_without_login_with_login_none():
         thread.join(5)
 
 
-def test_belay_exec_over_telnet(server):
-    result = CliRunner().invoke(cli, ["exec", "-d", server.spec, "print(6 * 7)"])
+def test_belay_exec_over_telnet(telnet_server):
+    result = CliRunner().invoke(cli, ["exec", "-d", telnet_server.spec, "print(6 * 7)"])
     assert result.exit_code == 0, result.output
     assert "42" in result.output
 
 
-def test_belay_exec_with_a_wrong_password_fails_cleanly(make_server):
-    server = make_server(password="secret")
-    result = CliRunner().invoke(cli, ["exec", "-d", server.spec, "1"])
+def test_belay_exec_with_a_wrong_password_fails_cleanly(make_telnet_server):
+    telnet_server = make_telnet_server(password="secret")
+    result = CliRunner().invoke(cli, ["exec", "-d", telnet_server.spec, "1"])
     assert result.exit_code != 0
     assert "Login failed" in result.output
     assert "Traceback" not in result.output

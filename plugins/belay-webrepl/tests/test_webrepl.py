@@ -18,8 +18,8 @@ from belay_webrepl import AuthenticationError
 from belay_webrepl.transport import WebreplTransport
 
 
-def test_exec_tasks_and_errors_over_webrepl(server):
-    with Device(server.url, password=server.password) as device:
+def test_exec_tasks_and_errors_over_webrepl(webrepl_server):
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         assert device("1 + 2") == 3
         device("x = [i * i for i in range(5)]")
         assert device("x") == [0, 1, 4, 9, 16]
@@ -33,11 +33,11 @@ def test_exec_tasks_and_errors_over_webrepl(server):
             device("1 / 0")
         assert caught.value.exception_name == "ZeroDivisionError"
         assert device("'still usable'") == "still usable"
-    assert server.logins == 1
+    assert webrepl_server.logins == 1
 
 
-def test_output_streams_and_non_utf8_bytes_pass(server, capsys):
-    with Device(server.url, password=server.password) as device:
+def test_output_streams_and_non_utf8_bytes_pass(webrepl_server, capsys):
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         device("print('hello from the board')")
         # Raw bytes that are not UTF-8 come back in text frames: validation must be off.
         assert device("bytes(range(256))") == bytes(range(256))
@@ -45,32 +45,32 @@ def test_output_streams_and_non_utf8_bytes_pass(server, capsys):
     assert "hello from the board" in capsys.readouterr().out
 
 
-def test_wrong_password_is_authentication_error(server):
+def test_wrong_password_is_authentication_error(webrepl_server):
     with pytest.raises(AuthenticationError, match="Access denied"):
-        Device(server.url, password="wrong")
-    assert server.logins == 0
+        Device(webrepl_server.url, password="wrong")
+    assert webrepl_server.logins == 0
 
 
-def test_missing_password_is_explained(server):
+def test_missing_password_is_explained(webrepl_server):
     with pytest.raises(AuthenticationError, match="BELAY_PASSWORD"):
-        Device(server.url)
+        Device(webrepl_server.url)
 
 
-def test_password_from_environment(server, monkeypatch):
-    monkeypatch.setenv("BELAY_PASSWORD", server.password)
-    with Device(server.url) as device:
+def test_password_from_environment(webrepl_server, monkeypatch):
+    monkeypatch.setenv("BELAY_PASSWORD", webrepl_server.password)
+    with Device(webrepl_server.url) as device:
         assert device("6 * 7") == 42
 
 
-def test_password_from_url(server, monkeypatch):
+def test_password_from_url(webrepl_server, monkeypatch):
     monkeypatch.setenv("BELAY_PASSWORD", "wrong")  # the URL's password wins over the environment's
-    with Device(f"ws://:{server.password}@127.0.0.1:{server.port}") as device:
+    with Device(f"ws://:{webrepl_server.password}@127.0.0.1:{webrepl_server.port}") as device:
         assert device("6 * 7") == 42
-        assert server.password not in device.session.transport.describe()
+        assert webrepl_server.password not in device.session.transport.describe()
 
 
-def test_option_password_wins_over_url(server):
-    with Device(f"ws://:wrong@127.0.0.1:{server.port}", password=server.password) as device:
+def test_option_password_wins_over_url(webrepl_server):
+    with Device(f"ws://:wrong@127.0.0.1:{webrepl_server.port}", password=webrepl_server.password) as device:
         assert device("1") == 1
 
 
@@ -84,26 +84,26 @@ def test_spec_parsing():
         WebreplTransport("ws://h", baudrate=1)
 
 
-def test_nothing_listening_is_connection_lost(server):
-    port = server.port
-    server.close()
+def test_nothing_listening_is_connection_lost(webrepl_server):
+    port = webrepl_server.port
+    webrepl_server.close()
     with pytest.raises(ConnectionLost, match="cannot connect"):
-        Device(f"ws://127.0.0.1:{port}", password=server.password)
+        Device(f"ws://127.0.0.1:{port}", password=webrepl_server.password)
 
 
-def test_server_closing_the_socket_is_connection_lost(server):
-    device = Device(server.url, password=server.password)
+def test_server_closing_the_socket_is_connection_lost(webrepl_server):
+    device = Device(webrepl_server.url, password=webrepl_server.password)
     try:
         assert device("1") == 1
-        server.drop()
+        webrepl_server.drop()
         with pytest.raises(ConnectionLost):
             device("2")
     finally:
         device.close()
 
 
-def test_transport_read_returns_buffered_bytes_and_raises_after_close(server):
-    transport = WebreplTransport(server.url, password=server.password)
+def test_transport_read_returns_buffered_bytes_and_raises_after_close(webrepl_server):
+    transport = WebreplTransport(webrepl_server.url, password=webrepl_server.password)
     transport.open()
     try:
         assert transport.read(100, 0.2) == b">>> "  # the rest of the board's login answer
@@ -114,7 +114,7 @@ def test_transport_read_returns_buffered_bytes_and_raises_after_close(server):
             assert chunk, seen
             assert len(chunk) <= 3
             seen += chunk
-        server.drop()
+        webrepl_server.drop()
         with pytest.raises(ConnectionLost):
             while True:
                 transport.read(100, 5)
@@ -122,51 +122,51 @@ def test_transport_read_returns_buffered_bytes_and_raises_after_close(server):
         transport.close()
 
 
-def test_second_client_is_rejected_like_a_board(server):
-    with Device(server.url, password=server.password) as device:
+def test_second_client_is_rejected_like_a_board(webrepl_server):
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         with pytest.raises(ConnectionLost, match="another WebREPL client"):
-            Device(server.url, password=server.password)
+            Device(webrepl_server.url, password=webrepl_server.password)
         assert device("1") == 1
 
 
-def test_no_soft_reset_on_connect_and_soft_reset_drops_the_line(server):
-    with Device(server.url, password=server.password) as device:
+def test_no_soft_reset_on_connect_and_soft_reset_drops_the_line(webrepl_server):
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         device("kept = 1")
-    with Device(server.url, password=server.password) as device:
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         assert device("kept") == 1  # the heap survived: no soft reset on connect over WebREPL
         with pytest.raises(ConnectionLost):
             device.soft_reset()  # a board ends the WebREPL connection when it soft-resets
 
 
-def test_put_get_round_trip_random(server, board_fs):
+def test_put_get_round_trip_random(webrepl_server, webrepl_fs):
     data = os.urandom(20 * 1024)
-    with Device(server.url, password=server.password) as device:
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         transport = device.session.transport
         transport.put_file("/blob.bin", data)
-        assert (board_fs / "blob.bin").read_bytes() == data
+        assert (webrepl_fs / "blob.bin").read_bytes() == data
         assert transport.get_file("/blob.bin") == data
         assert device.read_bytes("/blob.bin") == data  # the REPL sees the same file
         assert device("1 + 1") == 2  # and the REPL still works after binary frames
 
 
-def test_put_get_all_byte_values_and_empty(server, board_fs):
+def test_put_get_all_byte_values_and_empty(webrepl_server, webrepl_fs):
     data = bytes(range(256)) * 3
-    with Device(server.url, password=server.password) as device:
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         transport = device.session.transport
         transport.put_file("bytes.bin", data)
         assert transport.get_file("bytes.bin") == data
         transport.put_file("empty.bin", b"")
-        assert (board_fs / "empty.bin").read_bytes() == b""
+        assert (webrepl_fs / "empty.bin").read_bytes() == b""
         assert transport.get_file("empty.bin") == b""
         assert transport.get_version() == (1, 28, 0)
 
 
-def test_put_and_get_functions(server, board_fs, tmp_path):
+def test_put_and_get_functions(webrepl_server, webrepl_fs, tmp_path):
     local = tmp_path / "script.py"
     local.write_bytes(bytes(range(256)) + b"\nprint('hi')\n")
-    with Device(server.url, password=server.password) as device:
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:
         assert belay_webrepl.put(device, local, "/lib/") == "/lib/script.py"
-        assert (board_fs / "lib" / "script.py").read_bytes() == local.read_bytes()
+        assert (webrepl_fs / "lib" / "script.py").read_bytes() == local.read_bytes()
         assert belay_webrepl.put(device, local, "/app/main.py") == "/app/main.py"
         out = tmp_path / "out"
         out.mkdir()
@@ -182,21 +182,22 @@ def test_put_rejects_a_device_not_over_webrepl():
         belay_webrepl.put(device, __file__, "/x.py")
 
 
-def test_too_long_board_path_is_rejected(server):
-    with Device(server.url, password=server.password) as device, pytest.raises(ValueError, match="too long"):
-        device.session.transport.put_file("/" + "a" * 70, b"x")
+def test_too_long_board_path_is_rejected(webrepl_server):
+    with Device(webrepl_server.url, password=webrepl_server.password) as device:  # noqa: SIM117 (Python 3.9)
+        with pytest.raises(ValueError, match="too long"):
+            device.session.transport.put_file("/" + "a" * 70, b"x")
 
 
-def test_cli_exec_with_password_from_environment(server, monkeypatch):
-    monkeypatch.setenv("BELAY_PASSWORD", server.password)
-    result = CliRunner().invoke(cli, ["exec", "-d", server.url, "6 * 7"])
+def test_cli_exec_with_password_from_environment(webrepl_server, monkeypatch):
+    monkeypatch.setenv("BELAY_PASSWORD", webrepl_server.password)
+    result = CliRunner().invoke(cli, ["exec", "-d", webrepl_server.url, "6 * 7"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "42"
 
 
-def test_cli_exec_wrong_password_is_a_clean_error(server, monkeypatch):
+def test_cli_exec_wrong_password_is_a_clean_error(webrepl_server, monkeypatch):
     monkeypatch.setenv("BELAY_PASSWORD", "wrong")
-    result = CliRunner().invoke(cli, ["exec", "-d", server.url, "1"])
+    result = CliRunner().invoke(cli, ["exec", "-d", webrepl_server.url, "1"])
     assert result.exit_code == 2
     assert "Access denied" in result.output
 
@@ -223,8 +224,8 @@ def test_package_import_is_light():
     assert result.stdout.strip() == "False"
 
 
-def test_idle_longer_than_the_socket_timeout_keeps_the_line(server):
-    with Device(server.url, password=server.password, write_timeout=0.1) as device:
+def test_idle_longer_than_the_socket_timeout_keeps_the_line(webrepl_server):
+    with Device(webrepl_server.url, password=webrepl_server.password, write_timeout=0.1) as device:
         time.sleep(0.4)
         device("import time\ntime.sleep(0.3)")  # the board is silent longer than the socket timeout
         assert device("5") == 5

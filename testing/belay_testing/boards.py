@@ -1,17 +1,31 @@
-"""Byte-level access to an emulated board program, for the board tests."""
+"""Boards the tests talk to: raw bytes to a board program, boards on pseudo-terminals, qemu's own pty.
+
+`BoardIO` speaks raw bytes to ``python -m belay_emulator BOARD``. `PtyBoard` puts a board program on
+the master side of ``os.openpty()``: the slave side is a real tty device (``/dev/pts/N``) that Belay
+opens like a USB serial port. `microbit_on_qemu_pty` runs the micro:bit firmware on qemu's own
+``-serial pty``, with no relay of ours pacing the line. Only USB enumeration is faked:
+`fake_port_info` makes the ``ListPortInfo`` objects ``serial.tools.list_ports.comports`` returns.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import re
 import select
+import shutil
+import signal
 import subprocess
 import sys
 import time
+import tty
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import pytest
+from attrs import define
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 
@@ -156,22 +170,126 @@ class Processes:
         return True
 
 
-@pytest.fixture
-def processes() -> Processes:
-    """`Processes`, for tests that check no board process is left behind."""
-    return Processes()
+@define
+class PtyBoard:
+    """An emulated board on the master side of a pseudo-terminal; ``path`` is the slave's device path."""
+
+    board: str
+    path: str
+    process: subprocess.Popen
+    slave: Optional[int]
+
+    @classmethod
+    def start(cls, board: str = "unix") -> PtyBoard:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        path = os.ttyname(slave)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "belay_emulator", board],
+            stdin=master,
+            stdout=master,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        os.close(master)  # the board holds the only master: when it dies, the line hangs up
+        return cls(board, path, process, slave)
+
+    def unplug(self) -> None:
+        """Kill the board (and its children): the master side closes, as when a USB board is pulled."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except OSError:
+                self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        self.unplug()
+        if self.slave is not None:
+            os.close(self.slave)
+            self.slave = None
 
 
-@pytest.fixture
-def board_io() -> Iterator[Callable[..., BoardIO]]:
-    """Start board programs; every one is closed and reaped after the test."""
-    started: list[BoardIO] = []
+_PTY_PATH = re.compile(rb"(/dev/pts/[0-9]+)")
+QEMU_START = 30.0
+"""Seconds qemu gets to name the pseudo-terminal it created (it takes well under one)."""
 
-    def start(board: str, *args: str) -> BoardIO:
-        io = BoardIO(board, *args)
-        started.append(io)
-        return io
 
-    yield start
-    for io in started:
-        io.close()
+def _deathsig(parent: int) -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` that has the kernel kill qemu when pytest dies without running the fixture's teardown."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None).prctl  # looked up before the fork: the child only calls it
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+@contextlib.contextmanager
+def microbit_on_qemu_pty(log: Path) -> Iterator[str]:
+    """The micro:bit firmware in ``qemu-system-arm -M microbit -serial pty``; yields the ``/dev/pts/N`` qemu made.
+
+    Nothing of ours sits between Belay and qemu: the firmware's 64-byte UART receive buffer sees the
+    host's bytes as fast as qemu hands them over, as on a real board's line. qemu is killed on exit,
+    whatever happens; ``log`` gets its output. A missing qemu or firmware fails the test
+    (``belay-emulator setup --apt`` installs them).
+    """
+    from belay_emulator.boards import microbit
+
+    reason = microbit.unavailable()
+    if reason is not None:
+        pytest.fail(f"the micro:bit firmware cannot run here: {reason}")
+    command = [
+        shutil.which("qemu-system-arm") or "qemu-system-arm",
+        "-M",
+        "microbit",
+        "-device",
+        f"loader,file={microbit.FIRMWARE}",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "pty",
+    ]
+    with open(log, "wb") as out:
+        qemu = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_deathsig(os.getpid()),
+        )
+    try:
+        deadline = time.monotonic() + QEMU_START
+        while True:
+            found = _PTY_PATH.search(log.read_bytes())
+            if found:
+                break
+            if qemu.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"qemu did not name its pseudo-terminal (exit code {qemu.poll()}): {log.read_text()!r}")
+            time.sleep(0.01)
+        yield found.group(1).decode()
+    finally:
+        if qemu.poll() is None:
+            try:
+                os.killpg(qemu.pid, signal.SIGKILL)
+            except OSError:
+                qemu.kill()
+        qemu.wait(10)
+
+
+def fake_port_info(device: str, vid: Optional[int] = None, pid: Optional[int] = None, **fields: Any) -> Any:
+    """A pyserial ``ListPortInfo`` as the operating system would list it."""
+    from serial.tools.list_ports_common import ListPortInfo
+
+    info = ListPortInfo(device, skip_link_detection=True)
+    info.vid, info.pid = vid, pid
+    for name, value in fields.items():
+        setattr(info, name, value)
+    return info
