@@ -246,11 +246,11 @@ class Device(metaclass=DeviceMeta):
 
     def _bind_class_methods(self) -> None:
         """Register the ``@Device.<executer>`` methods of this class (and of plain mixins) for the firmware."""
-        autoinit = []
+        autoinit: list[Callable[..., Any]] = []
         for name, marked in bindings(type(self), self.implementation.name):
             options = dict(marked.options)
             wants_autoinit = options.pop("autoinit", False)
-            host = self.executer(marked.executer)(marked.function, **options)
+            host: Callable[..., Any] = self.executer(marked.executer)(marked.function, **options)
             object.__setattr__(self, name, host)
             if wants_autoinit:
                 autoinit.append(host)
@@ -874,7 +874,7 @@ def _spec_of(value: Any) -> str:
     if callable(to_spec):
         return str(to_spec())
     if isinstance(value, os.PathLike):
-        return os.fspath(value)  # type: ignore[return-value]
+        return os.fsdecode(value)
     raise TypeError(f"a device spec is a string (or a UsbSpecifier), not {type(value).__name__}")
 
 

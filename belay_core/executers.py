@@ -112,7 +112,7 @@ def board_source(value: Any) -> str:
     """
     ref = getattr(type(value), "__belay_ref__", None)
     if ref is not None:
-        return ref(value)
+        return str(ref(value))
     if isinstance(value, list):
         return "[" + ",".join(board_source(v) for v in value) + "]"
     if isinstance(value, tuple):
@@ -164,7 +164,7 @@ class Executer:
         if options.get("register", True):
             self.functions[name] = host
         self.defined.append(host)
-        return host  # type: ignore[return-value]
+        return host
 
     @property
     def _belay_executers(self) -> list[Callable[..., Any]]:
@@ -185,7 +185,8 @@ class Executer:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         try:
-            return self.__dict__["functions"][name]
+            functions: dict[str, Callable[..., Any]] = self.__dict__["functions"]
+            return functions[name]
         except KeyError:
             raise AttributeError(f"no {self.__dict__.get('name', 'executer')} function named {name!r}") from None
 
@@ -196,7 +197,7 @@ class Executer:
 class SetupExecuter(Executer):
     """``@device.setup``: the body runs in the board's global scope; arguments become globals."""
 
-    def register(
+    def register(  # type: ignore[override]  # each kind takes its own decorator options
         self,
         f: Callable[..., Any],
         *,
@@ -251,7 +252,7 @@ class TeardownExecuter(SetupExecuter):
     `Device.close` runs the functions in ``defined`` (also ``_belay_executers``, the original's name).
     """
 
-    def register(
+    def register(  # type: ignore[override]  # each kind takes its own decorator options
         self,
         f: Callable[..., Any],
         *,
@@ -272,7 +273,7 @@ class TeardownExecuter(SetupExecuter):
 class TaskExecuter(Executer):
     """``@device.task``: the function is defined on the board; calling it runs it there."""
 
-    def register(
+    def register(  # type: ignore[override]  # each kind takes its own decorator options
         self,
         f: Callable[..., Any],
         *,
@@ -328,7 +329,7 @@ class TaskExecuter(Executer):
 class ThreadExecuter(Executer):
     """``@device.thread``: the function is defined on the board; calling it starts a board thread."""
 
-    def register(
+    def register(  # type: ignore[override]  # each kind takes its own decorator options
         self,
         f: Callable[..., Any],
         *,

@@ -850,7 +850,7 @@ class BoardFiles:
                 if entry_is_dir:
                     open_for(board_path, True)
                 else:
-                    pieces.append(Piece(board_path, size, opener=lambda p=board_path: open_for(p, False)))
+                    pieces.append(Piece(board_path, size, opener=_file_opener(open_for, board_path)))
             self._get_pieces(pieces, self._budget(mem_free, bool(features.base64), "get"), features, progress, cleanup)
         except BaseException:
             for piece in pieces:
@@ -963,6 +963,17 @@ def _ancestors(path: str, include_self: bool = False) -> list[str]:
 
 def _depth_first(entries: list[FileInfo]) -> list[FileInfo]:
     return sorted(entries, key=lambda e: e.path.split("/"))
+
+
+def _file_opener(open_for: Callable[[str, bool], Optional[IO[bytes]]], path: str) -> Callable[[], IO[bytes]]:
+    """The opener of the host file a board file ``path`` is fetched into (``open_for`` opens files, never None)."""
+
+    def opener() -> IO[bytes]:
+        stream = open_for(path, False)
+        assert stream is not None, path
+        return stream
+
+    return opener
 
 
 def _memory(data: bytes) -> Callable[[], IO[bytes]]:

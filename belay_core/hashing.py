@@ -221,7 +221,8 @@ def _resolve(spec: HasherSpec, plugins: Plugins) -> Hasher:
     if isinstance(spec, type) and issubclass(spec, Hasher):
         return spec()
     if isinstance(spec, str):
-        return plugins.get("hashers", spec).load()()
+        hasher: Hasher = plugins.get("hashers", spec).load()()
+        return hasher
     raise TypeError(f"not a hasher: {spec!r}")
 
 
@@ -318,7 +319,8 @@ def hash_board_files(device: DeviceApi, paths: Iterable[str]) -> dict[str, int]:
     paths = list(paths)
     if not paths:
         return {}
-    return device.evaluate(f"__belay_hs({paths!r})")
+    hashes: dict[str, int] = device.evaluate(f"__belay_hs({paths!r})")
+    return hashes
 
 
 def host_hash_file(hasher: Hasher, path: Union[str, Path]) -> int:

@@ -22,9 +22,8 @@ import inspect
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import metadata
-from types import ModuleType
 from typing import Any, Optional, TypeVar
 
 import pluggy
@@ -95,7 +94,9 @@ def _split_env(value: Optional[str]) -> Optional[set[str]]:
 def _entry_points() -> list[metadata.EntryPoint]:
     """All entry points of group ``belay`` (first one wins for a repeated name)."""
     eps = metadata.entry_points()
-    found = eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, [])  # Python 3.9
+    found: Iterable[metadata.EntryPoint] = (
+        eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, ())  # Python 3.9
+    )
     unique: dict[str, metadata.EntryPoint] = {}
     for ep in found:
         unique.setdefault(ep.name, ep)
@@ -141,7 +142,7 @@ class Plugins:
         if self.strict:
             raise PluginError(f"plugin {info.name!r} ({info.distribution or info.module}): {message}")
 
-    def add(self, name: str, module: ModuleType, info: Optional[PluginInfo] = None) -> PluginInfo:
+    def add(self, name: str, module: object, info: Optional[PluginInfo] = None) -> PluginInfo:
         """Register a plugin module and collect its records.
 
         Parameters

@@ -363,8 +363,8 @@ class ProxyObject:
     # Operators
     # ------------------------------------------------------------------------------------------------
 
-    __eq__ = _compare("==", "eq")  # type: ignore[assignment]
-    __ne__ = _compare("!=", "ne")  # type: ignore[assignment]
+    __eq__ = _compare("==", "eq")
+    __ne__ = _compare("!=", "ne")
     __lt__ = _compare("<", "lt")
     __le__ = _compare("<=", "le")
     __gt__ = _compare(">", "gt")

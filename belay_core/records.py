@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Protocol, Union
 
 from attrs import define, field
 
@@ -148,6 +148,16 @@ class DownloaderRecord(Record):
     kind: ClassVar[str] = "downloader"
 
     schemes: tuple[str, ...] = field(default=(), converter=tuple)
+
+
+class Compiler(Protocol):
+    """What a compiler plugin's ``find`` returns: the ``mpy-cross`` it found, by its version."""
+
+    version: str
+
+    def compile(self, source: bytes, *, filename: str) -> bytes:
+        """Compile the source of ``filename`` to ``.mpy`` bytes."""
+        ...
 
 
 @define(frozen=True)

@@ -480,7 +480,7 @@ class RawRepl:
         buffer = self._buffer
         while not buffer:
             self._fill(deadline)
-        first = buffer[:1]
+        first = bytes(buffer[:1])
         if first == b">":
             del buffer[:1]
             return "prompt", b""

@@ -45,7 +45,7 @@ class ExecuterMethod:
     """Class attribute holding the overloads of one executer method; resolved per connected device."""
 
     def __init__(self, overloads: _OverloadList) -> None:
-        self.overloads = list(overloads)
+        self.overloads: list[MarkedFunction] = list(overloads)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -229,9 +229,9 @@ class DeviceMeta(type):
         return f"<{cls.__name__}: {list(cls.__registry__.entries)}>"
 
 
-def _registering_ancestors(cls: type, config: dict[str, Any]) -> list[type]:
+def _registering_ancestors(cls: type, config: dict[str, Any]) -> list[DeviceMeta]:
     """The `Device` classes ``cls`` registers in: its direct bases, and further up while ``recursive``."""
-    found: list[type] = []
+    found: list[DeviceMeta] = []
     pending = [b for b in cls.__bases__ if isinstance(b, DeviceMeta)]
     while pending:
         klass = pending.pop(0)

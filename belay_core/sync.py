@@ -7,6 +7,7 @@ does not have are removed, except what ``keep`` names. Nothing outside the desti
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,7 @@ from belay_core.errors import BelayError, FeatureUnavailableError, UsageError
 if TYPE_CHECKING:
     from belay_core.device_api import DeviceApi
     from belay_core.hashing import Hasher
+    from belay_core.records import Compiler
 
 IGNORE_FILE = ".belayignore"
 """A gitignore-style file in the synced folder; its patterns are added to ``ignore``."""
@@ -200,10 +202,10 @@ def prepare(
     files: Sequence[Path],
     *,
     minify: Union[bool, str],
-    mpy_cross: Union[bool, str, Path, None],
+    mpy_cross: Union[bool, str, os.PathLike[str], None],
 ) -> list[HostFile]:
     """Read, minify or compile each host file into what the board will hold."""
-    compiler = None
+    compiler: Optional[Compiler] = None
     if mpy_cross:
         compilers = list(device.plugins.records("compilers").values())
         if not compilers:
@@ -221,11 +223,12 @@ def prepare(
         compile_it = compiler is not None and path.suffix == ".py" and path.name not in ("boot.py", "main.py")
         minify_it = bool(minify) and path.suffix == ".py" and not compile_it
         stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size, compile_it and compiler.version, minify_it and minify)
+        compiler_version = compiler.version if compile_it and compiler is not None else None
+        key = (str(path), stat.st_mtime_ns, stat.st_size, compiler_version, minify_it and minify)
         data = _PREPARED.get(key)
         if data is None:
             data = path.read_bytes()
-            if compile_it:
+            if compile_it and compiler is not None:
                 data = compiler.compile(data, filename=relative)
             elif minify_it:
                 data = device.minify(data.decode("utf-8"), minify).encode("utf-8")
@@ -313,12 +316,12 @@ def apply_plan(
 
 def sync(
     device: DeviceApi,
-    folder: Union[str, Path],
+    folder: Union[str, os.PathLike[str]],
     dst: str = "/",
     keep: Union[str, Sequence[str], bool, None] = None,
     ignore: Optional[Union[str, Sequence[str]]] = None,
     minify: Union[bool, str] = True,
-    mpy_cross: Union[bool, str, Path, None] = None,
+    mpy_cross: Union[bool, str, os.PathLike[str], None] = None,
     dry_run: bool = False,
     progress: Optional[SyncProgress] = None,
     owned: Optional[set[str]] = None,
@@ -367,7 +370,11 @@ def sync(
 
 
 def sync_dependencies(
-    device: DeviceApi, package: Union[str, Any], *subfolders: Union[str, Path], dst: str = "/lib", **kwargs: Any
+    device: DeviceApi,
+    package: Union[str, Any],
+    *subfolders: Union[str, os.PathLike[str]],
+    dst: str = "/lib",
+    **kwargs: Any,
 ) -> SyncPlan:
     """Sync folders of a host package to ``dst``, removing only files this package put there before.
 
@@ -379,7 +386,7 @@ def sync_dependencies(
 
     module = importlib.import_module(package) if isinstance(package, str) else package
     name = module.__name__
-    roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(module.__file__).parent]
+    roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(str(module.__file__)).parent]
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
         for sub in subfolders or (".",):

@@ -62,7 +62,7 @@ def remap(traceback: str, functions: Mapping[str, SourceOrigin], module: Optiona
         if match:
             name = match.group(3)
             origin = module if name == "<module>" else functions.get(name)
-        if origin is None:
+        if match is None or origin is None:
             lines.append(line)
             continue
         indent, board_line = match.group(1), int(match.group(2))

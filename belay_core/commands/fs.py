@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
-from belay_core.commands.common import bytes_progress, device_option, human_size, reporting, timeout_value
+from belay_core.commands.console import bytes_progress, human_size, reporting
+from belay_core.commands.options import device_option, timeout_value
 
 if TYPE_CHECKING:
     from belay_core.device import Device

@@ -6,7 +6,8 @@ from typing import Optional
 
 import click
 
-from belay_core.commands.common import device_option, reporting, timeout_value
+from belay_core.commands.console import reporting
+from belay_core.commands.options import device_option, timeout_value
 
 
 @click.command("info")

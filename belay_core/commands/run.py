@@ -12,7 +12,8 @@ from typing import Optional
 
 import click
 
-from belay_core.commands.common import optional_device_option, reporting, timeout_value
+from belay_core.commands.console import reporting
+from belay_core.commands.options import optional_device_option, timeout_value
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

@@ -7,14 +7,8 @@ from typing import Any, Optional
 
 import click
 
-from belay_core.commands.common import (
-    device_option,
-    err_console,
-    reporting,
-    sync_options,
-    sync_progress,
-    timeout_value,
-)
+from belay_core.commands.console import err_console, reporting, sync_progress
+from belay_core.commands.options import device_option, sync_options, timeout_value
 
 
 @click.command("sync")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
-from belay_core.commands.common import spec_option
+from belay_core.commands.options import spec_option
 from belay_core.terminal import TerminalSession, raw_stdin
 
 
@@ -32,11 +32,11 @@ def terminal(spec: str, baudrate: Optional[int], drain: Optional[float]) -> None
     terminal is in raw mode until the session ends. When stdin is not a terminal, its bytes are
     sent as they come and the session ends at end of input, after the board's output settles.
     """
-    from belay_core.commands.common import reporting
+    from belay_core.commands.console import reporting
     from belay_core.errors import BelayError
     from belay_core.plugins import open_transport
 
-    options = {} if baudrate is None else {"baudrate": baudrate}
+    options: dict[str, Any] = {} if baudrate is None else {"baudrate": baudrate}
     stdin_fd = sys.stdin.fileno()
     interactive = os.isatty(stdin_fd)
     if drain is None:

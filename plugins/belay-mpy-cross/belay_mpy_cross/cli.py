@@ -8,7 +8,8 @@ from typing import Optional
 
 import click
 
-from belay_core.commands.common import reporting, timeout_value
+from belay_core.commands.console import reporting
+from belay_core.commands.options import timeout_value
 
 
 def _parse_mpy_version(text: Optional[str]) -> Optional[tuple[int, Optional[int]]]:

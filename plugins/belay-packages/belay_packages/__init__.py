@@ -9,9 +9,12 @@ The parts, each imported only when used (``belay --help`` imports none of them):
 - `belay_packages.web` and `belay_packages.cache`: the HTTP client with retries and the download cache;
 - `belay_packages.commands`: ``belay new``, ``init``, ``add``, ``install``, ``update``, ``lock``, ``clean``,
   ``cache`` and ``run-local`` (which ``belay run --local`` runs);
-- `belay_packages.testing`: a local HTTP server and a fake package index for tests.
+- `belay_packages.testing`: a local HTTP server and a fake package index for tests;
+- `belay_packages.errors`: its errors, also exported here (`ConfigError`, `LockError`, `DownloadError`,
+  `NotFoundError`, `IntegrityError`).
 """
 
 from belay_packages._version import __version__
+from belay_packages.errors import ConfigError, DownloadError, IntegrityError, LockError, NotFoundError
 
-__all__ = ["__version__"]
+__all__ = ["ConfigError", "DownloadError", "IntegrityError", "LockError", "NotFoundError", "__version__"]

@@ -29,15 +29,12 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from belay_core.errors import BelayError
+from belay_packages.errors import LockError
 from belay_packages.project import BelayConfig, DependencySource
 
 LOCK_NAME = "belay.lock"
 LOCK_VERSION = 1
 HEADER = "This file is written by belay (belay lock, belay update, belay add); do not edit it by hand."
-
-
-class LockError(BelayError):
-    """``belay.lock`` is unreadable, or disagrees with ``pyproject.toml`` or with downloaded files."""
 
 
 class _Model(BaseModel):

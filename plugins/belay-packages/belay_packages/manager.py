@@ -235,7 +235,7 @@ def lock(
                 packages.append(old)
                 continue
             content = download_package(context, group_name, name, list(sources))
-            report(f"{group_name}.{name}: resolved {_describe(content.locked)}")
+            report(f"{group_name}.{name}: resolved {_files_and_pins(content.locked)}")
             packages.append(content.locked)
             contents[(group_name, name)] = content
     for group_name in project.config.groups:
@@ -243,7 +243,7 @@ def lock(
     return LockFile(package=packages), contents
 
 
-def _describe(package: LockedPackage) -> str:
+def _files_and_pins(package: LockedPackage) -> str:
     pins = [s.resolved for s in package.source if s.resolved]
     count = len(package.files)
     text = f"{count} file{'s' if count != 1 else ''}"
@@ -333,7 +333,7 @@ def materialize(
                 ]
                 content = download_package(context, group, package.name, sources, [s.resolved for s in package.source])
                 _verify(package, content)
-                report(f"{group}.{package.name}: downloaded {_describe(package)}")
+                report(f"{group}.{package.name}: downloaded {_files_and_pins(package)}")
             _write_files(folder, {path: content.files[path] for path in files})
         _prune(folder, keep)
 

@@ -30,17 +30,13 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from belay_core.errors import BelayError
+from belay_packages.errors import ConfigError
 
 DEFAULT_PACKAGE_INDICES = ("https://micropython.org/pi/v2",)
 """Where ``name = "*"`` dependencies are looked up, in order."""
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 _RANGE_START = frozenset("^~<>=!")
-
-
-class ConfigError(BelayError):
-    """``pyproject.toml`` is missing or its ``[tool.belay]`` section is invalid."""
 
 
 class _Model(BaseModel):
@@ -240,7 +236,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
-def _describe(path: Path, error: dict[str, Any]) -> str:
+def _config_error_line(path: Path, error: dict[str, Any]) -> str:
     keys = ["tool", "belay", *(str(part) for part in error.get("loc", ()))]
     key = ".".join(keys)
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
@@ -257,7 +253,7 @@ def parse_config(data: dict[str, Any], path: Path) -> BelayConfig:
     try:
         return BelayConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(path, error) for error in exc.errors(include_url=False)]
+        lines = [_config_error_line(path, error) for error in exc.errors(include_url=False)]
         raise ConfigError("\n".join(lines)) from None
 
 

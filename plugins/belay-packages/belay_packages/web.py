@@ -13,42 +13,16 @@ from typing import TYPE_CHECKING, Callable, Optional
 from attrs import define, field
 
 from belay_core.errors import BelayError
+from belay_packages.errors import DownloadError, IntegrityError, NotFoundError
 
 if TYPE_CHECKING:
     import httpx
 
-Progress = Callable[[int, Optional[int]], None]
+BytesProgress = Callable[[int, Optional[int]], None]
 """``progress(done_bytes, total_bytes_or_None)``."""
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-
-
-class DownloadError(BelayError):
-    """A dependency could not be downloaded.
-
-    Parameters
-    ----------
-    message
-        What went wrong, naming the URL or source.
-    status
-        The HTTP status of the last answer, when there was one.
-    headers
-        That answer's headers (lower-case names).
-    """
-
-    def __init__(self, message: str, status: Optional[int] = None, headers: Optional[dict[str, str]] = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-
-
-class NotFoundError(DownloadError):
-    """The server answered 404 (or 410): the thing does not exist there."""
-
-
-class IntegrityError(DownloadError):
-    """Downloaded content does not match the hash it must have."""
 
 
 def _env_float(name: str, default: float) -> float:
@@ -133,7 +107,9 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, *, headers: Optional[dict[str, str]] = None, progress: Optional[Progress] = None) -> bytes:
+    def get(
+        self, url: str, *, headers: Optional[dict[str, str]] = None, progress: Optional[BytesProgress] = None
+    ) -> bytes:
         """The body of ``url``.
 
         Raises
@@ -162,7 +138,7 @@ class HttpClient:
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
         raise DownloadError(f"GET {url}: {problem}{tries}", status=status)
 
-    def _get_once(self, url: str, headers: Optional[dict[str, str]], progress: Optional[Progress]) -> bytes:
+    def _get_once(self, url: str, headers: Optional[dict[str, str]], progress: Optional[BytesProgress]) -> bytes:
         import httpx
 
         try:
@@ -198,4 +174,4 @@ class HttpClient:
             response.close()
 
 
-__all__ = ["DownloadError", "HttpClient", "HttpSettings", "IntegrityError", "NotFoundError", "Progress"]
+__all__ = ["BytesProgress", "DownloadError", "HttpClient", "HttpSettings", "IntegrityError", "NotFoundError"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from belay_core.errors import BelayError
+from belay_core.errors import AuthenticationError as BoardAuthenticationError
 
 
-class AuthenticationError(BelayError):
+class AuthenticationError(BoardAuthenticationError):
     """The board's WebREPL refused the password (it answered ``Access denied``), or none was given."""

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from belay_core.commands.common import err_console, human_size
+from belay_core.commands.console import err_console, human_size
 
 
 @click.group("cache")

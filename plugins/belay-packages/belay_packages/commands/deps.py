@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import click
 
-from belay_core.commands.common import err_console, reporting
+from belay_core.commands.console import err_console, reporting
 from belay_packages.commands.progress import download_progress
 
 _INDEX_SPEC = re.compile(r"^([A-Za-z0-9_-]+)(?:@([A-Za-z0-9_.+-]+))?$")

@@ -9,14 +9,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
-from belay_core.commands.common import (
-    device_option,
-    err_console,
-    reporting,
-    sync_options,
-    sync_progress,
-    timeout_value,
-)
+from belay_core.commands.console import err_console, reporting, sync_progress
+from belay_core.commands.options import device_option, sync_options, timeout_value
 from belay_packages.commands.progress import download_progress
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from belay_core.commands.common import err_console
+from belay_core.commands.console import err_console
 
 PYPROJECT = """\
 [project]

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
-from belay_core.commands.common import bytes_progress
+from belay_core.commands.console import bytes_progress
 
 if TYPE_CHECKING:
     from rich.console import Console

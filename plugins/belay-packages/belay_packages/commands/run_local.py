@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from belay_core.commands.common import err_console, reporting
+from belay_core.commands.console import err_console, reporting
 from belay_packages.commands.progress import download_progress
 
 

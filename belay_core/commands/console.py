@@ -1,12 +1,11 @@
-"""Options and error handling shared by device commands: use them in plugin commands too."""
+"""What board commands print: errors as one clean line (`reporting`), sizes, progress bars, the stderr console."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable
 
 import click
 
@@ -15,78 +14,6 @@ from belay_core.errors import BelayError, DeviceError, DeviceExit
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def spec_option(func: F, *, required: bool = True) -> F:
-    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``), required unless ``required=False``."""
-    return click.option(
-        "-d",
-        "--device",
-        "spec",
-        envvar="BELAY_DEVICE",
-        show_envvar=True,
-        required=required,
-        metavar="SPEC",
-        help="The board: emu:, exec:COMMAND, a serial port, ws://HOST, ...",
-    )(func)
-
-
-def device_option(func: F, *, required: bool = True) -> F:
-    """``-d/--device SPEC`` (default: ``BELAY_DEVICE``) and ``--timeout``."""
-    func = click.option(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="Seconds a call may take (default 60; 0 waits forever).",
-    )(func)
-    return spec_option(func, required=required)
-
-
-def sync_options(func: F) -> F:
-    """``--no-minify`` and ``--mpy-cross [BINARY]``; the command receives ``sync_kwargs`` for `Device.sync`."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, no_minify: bool, mpy_cross: Optional[str], **kwargs: Any) -> Any:
-        compile_ = None if mpy_cross is None else (True if mpy_cross == "auto" else mpy_cross)
-        return func(*args, sync_kwargs={"minify": not no_minify, "mpy_cross": compile_}, **kwargs)
-
-    wrapper = click.option(
-        "--mpy-cross",
-        "mpy_cross",
-        is_flag=False,
-        flag_value="auto",
-        default=None,
-        metavar="[BINARY]",
-        help="Compile .py to .mpy for the board (needs belay-mpy-cross); optionally with this mpy-cross binary.",
-    )(wrapper)
-    return click.option("--no-minify", is_flag=True, help="Send .py files as they are.")(wrapper)  # type: ignore[return-value]
-
-
-def human_size(size: float) -> str:
-    """``2048`` → ``"2.0 KiB"``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
-def optional_device_option(func: F) -> F:
-    """`device_option` whose ``-d`` may be left out (commands that can also work without a board)."""
-    return device_option(func, required=False)
-
-
-def timeout_value(timeout: Optional[float]) -> Optional[float]:
-    """Translate ``--timeout`` (``None`` default, ``0`` forever) to `Device`'s argument."""
-    from belay_core.device import DEFAULT_TIMEOUT
-
-    if timeout is None:
-        return DEFAULT_TIMEOUT
-    return None if timeout == 0 else timeout
 
 
 @contextlib.contextmanager
@@ -108,6 +35,16 @@ def reporting() -> Iterator[None]:
     except BelayError as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(2)
+
+
+def human_size(size: float) -> str:
+    """``2048`` → ``"2.0 KiB"``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def bytes_progress(console: Console, description: str) -> Progress:
