@@ -188,7 +188,7 @@ def belay(board: str) -> Session:
 def pty_board(board: str) -> tuple[str, Callable[[], None]]:
     """Run the board program on the master side of a new pseudo-terminal: ``(slave device path, stop)``.
 
-    As ``PtyBoard`` in plugins/belay-serial/tests/conftest.py (not imported: it needs pytest).
+    As ``PtyBoard`` in testing/belay_testing/boards.py (not imported: it needs pytest).
     """
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no newline translation: a plain serial line
@@ -271,10 +271,10 @@ TRANSPORTS = ("exec", "serial pty", "websocket", "telnet")
 (`pty_board`), ``websocket`` and ``telnet`` behind the plugins' test servers (`serve`)."""
 
 WEBREPL_PASSWORD = "s3cret"
-PLUGIN_TESTS = HERE.parent / "plugins"
+TEST_SERVERS = HERE.parent / "testing" / "belay_testing"
 SERVERS = {
-    "websocket": PLUGIN_TESTS / "belay-webrepl" / "tests" / "webrepl_server.py",
-    "telnet": PLUGIN_TESTS / "belay-telnet" / "tests" / "telnet_server.py",
+    "websocket": TEST_SERVERS / "webrepl.py",
+    "telnet": TEST_SERVERS / "telnet.py",
 }
 
 
@@ -289,7 +289,7 @@ class Endpoint:
 
 
 def load_by_path(path: Path) -> Any:
-    """Import the Python file ``path`` (a plugin's test helper, not on ``sys.path``)."""
+    """Import the Python file ``path`` (a test server of ``testing/belay_testing``, not on ``sys.path``)."""
     name = f"bench_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

@@ -363,3 +363,40 @@ def test_the_known_downloader_schemes_are_registered_by_the_distribution_named()
                 if scheme in plugins.get("downloaders", name).schemes
             ]
             assert owners == [distribution], scheme
+
+
+def test_device_uses_the_plugin_set_it_is_given():
+    # Device(spec, plugins=...): the device builds its transport and finds its executers in that set,
+    # not in the process-wide one, which stays as it was.
+    import types
+
+    from belay_core import Device
+    from belay_core.executers import TaskExecuter
+    from belay_core.hookspecs import hookimpl
+    from belay_core.plugins import get_plugins
+    from belay_core.records import ExecuterRecord
+
+    class DoubleExecuter(TaskExecuter):
+        def register(self, f, **options):
+            task = super().register(f, **options)
+            return lambda *args: 2 * task(*args)
+
+    extra = types.ModuleType("belay_extra_executer")
+    extra.belay_register_executers = hookimpl(lambda: [ExecuterRecord(name="doubled", target=DoubleExecuter)])
+    plugins = load_plugins({})
+    plugins.add("extra", extra)
+    with Device("emu:unix", plugins=plugins) as device:
+        assert device.plugins is plugins
+
+        @device.doubled
+        def add(a, b):
+            return a + b
+
+        assert add(1, 2) == 6
+    assert "doubled" not in get_plugins().records("executers")
+    with Device("emu:unix") as device, pytest.raises(AttributeError):
+        device.doubled  # noqa: B018
+
+    blocked = load_plugins({"BELAY_DISABLE_PLUGINS": "emulator"})
+    with pytest.raises(TransportNotFoundError):
+        Device("emu:unix", plugins=blocked)

@@ -24,7 +24,7 @@ import contextvars
 import re
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Callable, Optional
+from typing import Callable, ClassVar, Optional
 
 from attrs import define, field
 
@@ -74,6 +74,11 @@ class Downloader:
     context
         Shared state of one install: project folder, package indices, HTTP client, cache, progress.
     """
+
+    plain_get: ClassVar[bool] = False
+    """Whether this downloader fetches an http(s) URL with one plain GET and nothing more (``http`` does).
+
+    Index installs fetch such URLs themselves, through the download cache."""
 
     def __init__(self, context: DownloadContext) -> None:
         self.context = context

@@ -24,6 +24,8 @@ class HttpDownloader(Downloader):
     `belay_packages.downloaders.index.install_manifest`.
     """
 
+    plain_get = True
+
     def download(self, uri: str, dst: Path, pin: Optional[str] = None) -> Fetched:
         name = url_file_name(uri)
         if not name:

@@ -354,10 +354,8 @@ class _Install:
     def _plain_http(self, uri: str) -> bool:
         if not _is_http(uri):
             return False
-        from belay_packages.downloaders.http import HttpDownloader
-
         try:
-            return type(self.context.downloader_for(uri)) is HttpDownloader
+            return self.context.downloader_for(uri).plain_get
         except DownloadError:  # no downloader registered for http(s): plain GET
             return True
 
