@@ -22,7 +22,6 @@ from belay_core.executers import Executer, FunctionSource
 from belay_core.files import BoardFiles, DiskUsage, FileInfo, LocalPath, TransferProgress
 from belay_core.frames import KeptObject, decode
 from belay_core.implementation import ARCHITECTURES, Implementation
-from belay_core.plugins import Plugins, get_plugins, open_transport
 from belay_core.repl import Pacing, resolve_pacing
 from belay_core.session import DEFAULT, MAX_HISTORY, Session
 from belay_core.source import dedent, mentions_exit, worth_minifying
@@ -32,6 +31,7 @@ from belay_core.tracebacks import SourceOrigin
 
 if TYPE_CHECKING:
     from belay_core.frames import TextSink
+    from belay_core.plugins import Plugins
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a call may take unless told otherwise (generous: boards are slow, networks are slower)."""
@@ -144,6 +144,8 @@ class Device(metaclass=DeviceMeta):
         plugins: Optional[Plugins] = None,
         **options: Any,
     ) -> None:
+        from belay_core.plugins import get_plugins, open_transport  # at first use: import belay_core stays light
+
         self.plugins = get_plugins() if plugins is None else plugins
         spec, options = self._arguments(args, options)
         if spec is None:

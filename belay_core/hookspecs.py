@@ -23,19 +23,22 @@ and in its ``pyproject.toml``::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
 
-from belay_core.records import (
-    RECORD_TYPES,
-    CommandRecord,
-    CompilerRecord,
-    DownloaderRecord,
-    ExecuterRecord,
-    ExportRecord,
-    HasherRecord,
-    MinifierRecord,
-    TransportRecord,
-)
+if TYPE_CHECKING:
+    from belay_core.records import (
+        CommandRecord,
+        CompilerRecord,
+        DownloaderRecord,
+        ExecuterRecord,
+        ExportRecord,
+        HasherRecord,
+        MinifierRecord,
+        TransportRecord,
+    )
+
 
 PROJECT = "belay"
 
@@ -229,5 +232,11 @@ def belay_register_exports() -> list[ExportRecord]:
     """
 
 
-KINDS: tuple[str, ...] = tuple(RECORD_TYPES)
-"""The plugin kinds, in the order listings show them: `belay_core.records.RECORD_TYPES` lists them once."""
+def __getattr__(name: str) -> tuple[str, ...]:
+    # KINDS: the plugin kinds, in the order listings show them (belay_core.records.RECORD_TYPES lists
+    # them once). Computed on first use: importing belay_core (for hookimpl) builds no record class.
+    if name == "KINDS":
+        from belay_core.records import RECORD_TYPES
+
+        return tuple(RECORD_TYPES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,8 +23,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from importlib import metadata
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import pluggy
 from attrs import define, field
@@ -34,6 +33,9 @@ from belay_core._version import __version__
 from belay_core.errors import PluginError, TransportNotFoundError
 from belay_core.records import RECORD_TYPES, Record, TransportRecord
 from belay_core.transport import Transport, install_hint
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 R = TypeVar("R", bound=Record)
 
@@ -93,6 +95,8 @@ def _split_env(value: Optional[str]) -> Optional[set[str]]:
 
 def _entry_points() -> list[metadata.EntryPoint]:
     """All entry points of group ``belay`` (first one wins for a repeated name)."""
+    from importlib import metadata  # not at import: importing belay_core stays light
+
     eps = metadata.entry_points()
     found: Iterable[metadata.EntryPoint] = (
         eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, ())  # Python 3.9
@@ -104,6 +108,8 @@ def _entry_points() -> list[metadata.EntryPoint]:
 
 
 def _distribution_of(ep: metadata.EntryPoint) -> tuple[Optional[str], Optional[str]]:
+    from importlib import metadata
+
     dist = getattr(ep, "dist", None)
     if dist is not None:
         return dist.metadata["Name"], dist.version
