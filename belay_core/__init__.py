@@ -45,6 +45,7 @@ from belay_core.errors import (
     PyboardException,
     SpecialFunctionNameError,
     TransportNotFoundError,
+    UnsafeBoardPathError,
     UsageError,
 )
 from belay_core.executers import Executer
@@ -129,6 +130,7 @@ __all__ = [
     "Transport",
     "TransportNotFoundError",
     "UnparsableResultWarning",
+    "UnsafeBoardPathError",
     "UsageError",
     "UsbSpecifier",
     "__version__",

@@ -109,6 +109,14 @@ class FeatureUnavailableError(BelayError):
     """The connected firmware lacks a feature the call needs."""
 
 
+class UnsafeBoardPathError(BelayError):
+    """A name the board gave would lead outside the host folder Belay writes into; nothing was written.
+
+    Every name a board lists is untrusted: ``..``, ``.``, empty parts, absolute names, drive letters
+    and backslashes are refused, so a compromised or buggy board cannot write other host files.
+    """
+
+
 class NoMatchingExecuterError(BelayError):
     """No overload of a `Device` subclass's method fits the connected firmware."""
 

@@ -20,12 +20,12 @@ import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional, Union
 
 from attrs import define
 
-from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError
+from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError, UnsafeBoardPathError
 
 if TYPE_CHECKING:
     from belay_core.session import Session
@@ -537,7 +537,7 @@ class BoardFiles:
         """
         sink = _Sink()
 
-        def target(root: str, is_dir: bool) -> Callable[[str, bool], Optional[IO[bytes]]]:
+        def target(root: str, is_dir: bool, members: list[str]) -> Callable[[str, bool], Optional[IO[bytes]]]:
             if is_dir:
                 raise _path_error(errno.EISDIR, path)
             return lambda board_path, entry_is_dir: sink
@@ -655,15 +655,13 @@ class BoardFiles:
         """
         written: list[Path] = []
 
-        def target(root: str, is_dir: bool) -> Callable[[str, bool], Optional[IO[bytes]]]:
+        def target(root: str, is_dir: bool, members: list[str]) -> Callable[[str, bool], Optional[IO[bytes]]]:
             destination = Path(local)
             if is_dir:
+                # Every name the board listed must lead inside ``destination``: checked before anything is made.
+                places = {member: _host_place(destination, root, member, local) for member in members}
                 destination.mkdir(parents=True, exist_ok=True)
-
-                def locate(board_path: str) -> Path:
-                    relative = board_path if root == "" else posixpath.relpath(board_path, root)
-                    return destination.joinpath(*relative.split("/"))
-
+                locate = places.__getitem__
             else:
                 if destination.is_dir() or str(local).endswith(("/", os.sep)):
                     destination = destination / posixpath.basename(root)
@@ -827,7 +825,7 @@ class BoardFiles:
     def _get_files(
         self,
         remote: str,
-        target: Callable[[str, bool], Callable[[str, bool], Optional[IO[bytes]]]],
+        target: Callable[[str, bool, list[str]], Callable[[str, bool], Optional[IO[bytes]]]],
         progress: Optional[TransferProgress] = None,
     ) -> None:
         features = self.features()
@@ -845,7 +843,7 @@ class BoardFiles:
                 entries = sorted((p, bool(d), int(s)) for p, d, s in found[1])
             else:
                 entries = [(where, False, int(found[1]))]
-            open_for = target(where, is_dir)
+            open_for = target(where, is_dir, [entry[0] for entry in entries])
             for board_path, entry_is_dir, size in entries:
                 if entry_is_dir:
                     open_for(board_path, True)
@@ -963,6 +961,29 @@ def _ancestors(path: str, include_self: bool = False) -> list[str]:
 
 def _depth_first(entries: list[FileInfo]) -> list[FileInfo]:
     return sorted(entries, key=lambda e: e.path.split("/"))
+
+
+def _host_place(destination: Path, root: str, member: str, local: LocalPath) -> Path:
+    """Where the board's ``member`` (listed under its folder ``root``) goes inside ``destination``.
+
+    Raises
+    ------
+    UnsafeBoardPathError
+        When the name leads anywhere else: a member outside ``root``, or a part that is empty, ``.``,
+        ``..``, absolute, a drive, or holds a backslash or NUL.
+    """
+    prefix = "" if root == "" else root.rstrip("/") + "/"
+    relative = member[len(prefix) :] if member.startswith(prefix) else None
+    parts = [] if relative is None else relative.split("/")
+    unsafe = not parts or any(
+        part in ("", ".", "..") or "\\" in part or "\x00" in part or PureWindowsPath(part).drive for part in parts
+    )
+    if unsafe:
+        raise UnsafeBoardPathError(
+            f"the board listed {member!r} in {root or '/'!r}: it would be written outside {os.fspath(local)!r}, "
+            "so nothing was written"
+        )
+    return destination.joinpath(*parts)
 
 
 def _file_opener(open_for: Callable[[str, bool], Optional[IO[bytes]]], path: str) -> Callable[[], IO[bytes]]:

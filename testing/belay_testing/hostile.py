@@ -1,0 +1,43 @@
+"""A hostile board: a real MicroPython whose answers to Belay are crafted, over a correct raw REPL.
+
+Belay's board-side helpers reach the filesystem through ``__import__('os')``, which MicroPython
+answers from ``sys.modules`` first. `lie_about_listings` puts a stand-in ``os`` there: everything is
+the real module's except the directory listings, which name what the test says. The board then
+speaks the protocol perfectly and lies in its content, as a compromised or buggy firmware would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LYING_OS = """\
+import sys
+__belay_real_os = __import__('os')
+class __belay_LyingOs:
+    pass
+__belay_lying = __belay_LyingOs()
+for __belay_n in dir(__belay_real_os):
+    if not __belay_n.startswith('__'):
+        setattr(__belay_lying, __belay_n, getattr(__belay_real_os, __belay_n))
+def __belay_ilistdir(p='.'):
+    return iter(__belay_entries.get(p.rstrip('/') or '/', []))
+def __belay_listdir(p='.'):
+    return [e[0] for e in __belay_ilistdir(p)]
+__belay_lying.ilistdir = __belay_ilistdir
+__belay_lying.listdir = __belay_listdir
+sys.modules['os'] = __belay_lying
+"""
+
+
+def lie_about_listings(device: Any, listings: dict[str, list[tuple[str, int, int, int]]]) -> None:
+    """Make the board list ``listings[folder]`` (``ilistdir`` tuples: name, type, inode, size) for each folder.
+
+    Folders not in ``listings`` list as empty; ``stat`` and ``open`` stay real. Undo with `tell_the_truth`.
+    """
+    device(f"__belay_entries = {listings!r}")
+    device(_LYING_OS)
+
+
+def tell_the_truth(device: Any) -> None:
+    """Put the real ``os`` back in ``sys.modules``."""
+    device("import sys\nsys.modules['os'] = __belay_real_os")

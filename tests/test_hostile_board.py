@@ -1,0 +1,30 @@
+"""A board's answers are untrusted: crafted content over a correct raw REPL never harms the host."""
+
+from __future__ import annotations
+
+import pytest
+
+from belay_core.errors import UnsafeBoardPathError
+from belay_testing.hostile import lie_about_listings, tell_the_truth
+
+FILE = 0x8000
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../escaped.txt", "/.bashrc_pwned", "sub/../../escaped.txt", "..", ".", "a\\..\\..\\escaped.txt", ""],
+)
+def test_get_never_writes_outside_the_target_whatever_the_board_lists(tree_device, tmp_path, name):
+    # The board lists a member whose name leads out of the target folder: a clear error, nothing written.
+    tree_device.files.mkdir("/dir")
+    tree_device.files.write_bytes("/dir/ok.txt", b"fine")
+    tree_device.files.write_bytes("/escaped.txt", b"evil")
+    lie_about_listings(tree_device, {"/dir": [("ok.txt", FILE, 0, 4), (name, FILE, 0, 4)]})
+    target = tmp_path / "box" / "local"
+    try:
+        with pytest.raises(UnsafeBoardPathError, match="outside"):
+            tree_device.get("/dir", target)
+    finally:
+        tell_the_truth(tree_device)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert written == []  # not even the good file, nor the target folder
