@@ -9,7 +9,6 @@ becomes ``<package>/__init__.py``), package-index files go where their manifest 
 from __future__ import annotations
 
 import ast
-import shutil
 import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -278,26 +277,81 @@ def _verify(package: LockedPackage, content: PackageContent) -> None:
         )
 
 
+WRITTEN_NAME = ".belay-written"
+"""In the dependencies folder: the files Belay wrote there, one ``group/path`` a line. Only these are deleted."""
+
+
+@define
+class WrittenFiles:
+    """The files Belay wrote in a project's dependencies folder, so it never deletes one it did not write.
+
+    Files recorded before this record existed are recognised by content: a file whose sha256 is the
+    one ``belay.lock`` records for it is Belay's.
+    """
+
+    root: Path
+    files: set[str] = field(factory=set)
+
+    @classmethod
+    def load(cls, project: Project, lock_file: Optional[LockFile]) -> WrittenFiles:
+        """What Belay wrote in ``project``'s dependencies folder (the record, plus files matching the lock)."""
+        root = project.dependencies_folder
+        record = root / WRITTEN_NAME
+        files = set(record.read_text(encoding="utf-8").split("\n")) - {""} if record.is_file() else set()
+        for package in lock_file.package if lock_file is not None else []:
+            for path, digest in package.files.items():
+                on_disk = root / package.group / path
+                if on_disk.is_file() and sha256(on_disk.read_bytes()) == digest:
+                    files.add(f"{package.group}/{path}")
+        return cls(root, files)
+
+    def save(self) -> None:
+        record = self.root / WRITTEN_NAME
+        if self.files:
+            self.root.mkdir(parents=True, exist_ok=True)
+            record.write_text("".join(f"{path}\n" for path in sorted(self.files)), encoding="utf-8")
+        elif record.is_file():
+            record.unlink()
+
+    def write(self, group: str, files: dict[str, bytes]) -> None:
+        """Write ``files`` (paths relative to the group's folder) and record them."""
+        for path, data in files.items():
+            _write_file(self.root / group / path, data)
+            self.files.add(f"{group}/{path}")
+        self.save()
+
+    def prune(self, group: str, keep: Collection[str] = ()) -> list[str]:
+        """Delete the files Belay wrote for ``group`` that are not in ``keep``; return them (group-relative).
+
+        Folders left empty by that go too; anything else in the folder stays.
+        """
+        prefix = f"{group}/"
+        removed = sorted(p[len(prefix) :] for p in self.files if p.startswith(prefix) and p[len(prefix) :] not in keep)
+        folder = self.root / group
+        for relative in removed:
+            path = folder / relative
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+            self.files.discard(prefix + relative)
+            parent = path.parent
+            while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        self.save()
+        return removed
+
+    def groups(self) -> set[str]:
+        return {path.split("/", 1)[0] for path in self.files}
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
     for path, data in files.items():
-        target = folder / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def _prune(folder: Path, keep: Collection[str]) -> list[str]:
-    removed = []
-    if not folder.is_dir():
-        return removed
-    for path in sorted(folder.rglob("*"), reverse=True):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_dir():
-            if not any(path.iterdir()):
-                path.rmdir()
-        elif relative not in keep:
-            path.unlink()
-            removed.append(relative)
-    return removed
+        _write_file(folder / path, data)
 
 
 def materialize(
@@ -317,6 +371,7 @@ def materialize(
     """
     report = report or (lambda line: None)
     contents = contents or {}
+    written = WrittenFiles.load(project, project.read_lock())
     for group in groups:
         folder = project.group_folder(group)
         keep: set[str] = set()
@@ -334,8 +389,8 @@ def materialize(
                 content = download_package(context, group, package.name, sources, [s.resolved for s in package.source])
                 _verify(package, content)
                 report(f"{group}.{package.name}: downloaded {_files_and_pins(package)}")
-            _write_files(folder, {path: content.files[path] for path in files})
-        _prune(folder, keep)
+            written.write(group, {path: content.files[path] for path in files})
+        written.prune(group, keep)
 
 
 def ensure_locked(
@@ -436,25 +491,24 @@ def clean(project: Project) -> list[str]:
     removed: list[str] = []
     groups = project.config.groups
     lock_file = project.read_lock()
+    written = WrittenFiles.load(project, lock_file)  # before the lock is pruned: its hashes name old files
     if lock_file is not None:
         configured = {(g, n) for g, group in groups.items() for n in group.dependencies}
         kept = [p for p in lock_file.package if (p.group, p.name) in configured]
         if len(kept) != len(lock_file.package):
             lock_file = LockFile(package=kept)
             project.write_lock(lock_file)
-    root = project.dependencies_folder
-    if root.is_dir():
-        for entry in sorted(root.iterdir()):
-            if entry.name not in groups:
-                removed.append(entry.name + ("/" if entry.is_dir() else ""))
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for group in sorted(written.groups() - set(groups)):
+        files = written.prune(group)
+        gone = not project.group_folder(group).exists()
+        removed.extend([f"{group}/"] if gone else [f"{group}/{path}" for path in files])
     if lock_file is None:  # without a lock nothing says which file belongs to which package
         return removed
     for group in groups:
         keep: set[str] = set()
         for package in lock_file.group(group):
             keep.update(package.files)
-        removed.extend(f"{group}/{path}" for path in _prune(project.group_folder(group), keep))
+        removed.extend(f"{group}/{path}" for path in written.prune(group, keep))
     return removed
 
 

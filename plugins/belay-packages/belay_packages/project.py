@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Optional, Union
 from urllib.parse import urlparse
 
@@ -166,6 +166,18 @@ class BelayConfig(_WithDependencies):
     def _name(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not value.isidentifier():
             raise ValueError(f"{value!r} is not a valid package name (it must be a Python identifier)")
+        return value
+
+    @field_validator("dependencies_path")
+    @classmethod
+    def _dependencies_path(cls, value: Path) -> Path:
+        # `belay clean` and `install` delete files there: never the project itself or anything above it.
+        parts = value.as_posix().split("/")
+        if value.is_absolute() or PureWindowsPath(value).drive or ".." in parts or value == Path("."):
+            raise ValueError(
+                f"{value.as_posix()!r} must be a folder inside the project, not the project folder or above it"
+                " (the default is '.belay/dependencies')"
+            )
         return value
 
     @field_validator("mpy_version")

@@ -280,3 +280,50 @@ def test_install_on_a_flat_filesystem_says_why_it_cannot(project: Path):
     result = CliRunner().invoke(cli, ["install", "-d", "emu:microbit"])
     assert result.exit_code == 2
     assert "filesystem is flat" in result.output and "/lib" in result.output
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("path", [".", "./", "..", "../elsewhere", "sub/../..", "/tmp/deps", "C:/deps"])
+def test_a_dependencies_path_that_is_or_holds_the_project_is_refused(project: Path, path: str):
+    # belay clean once removed pyproject.toml, main.py and src/ with dependencies_path = "." and exited 0.
+    (project / "main.py").write_text("print('mine')\n")
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace("[tool.belay]\n", f"[tool.belay]\ndependencies_path = {path!r}\n"))
+    before = _files(project.parent)
+    for command in (["clean"], ["add", "mylib", "../vendor/mylib.py"], ["lock"]):
+        result = belay(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "dependencies_path" in result.output and "inside the project" in result.output
+    assert _files(project.parent) == before
+
+
+def test_clean_and_update_delete_only_files_belay_wrote(project: Path):
+    # With dependencies_path = "lib", the user's own files there (even in a group's folder) survive.
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace("[tool.belay]\n", "[tool.belay]\ndependencies_path = 'lib'\n"))
+    (project / "lib" / "main" / "mylib").mkdir(parents=True)
+    (project / "lib" / "mine.py").write_text("MINE = 1\n")
+    (project / "lib" / "main" / "notes.txt").write_text("my notes\n")
+    (project / "lib" / "main" / "mylib" / "extra.py").write_text("EXTRA = 1\n")
+    (project / "lib" / "old").mkdir()
+    (project / "lib" / "old" / "keep.py").write_text("KEEP = 1\n")
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    assert belay("add", "pkg", "../vendor/pkg", "--group", "dev").exit_code == 0
+    assert (project / "lib" / "main" / "mylib" / "__init__.py").is_file()
+    assert belay("update").exit_code == 0
+    path = project / "pyproject.toml"
+    text = path.read_text().replace('mylib = "../vendor/mylib.py"\n', "")
+    path.write_text(text.split("[tool.belay.group.dev]")[0])
+    result = belay("clean")
+    assert result.exit_code == 0, result.output
+    assert _files(project / "lib") == [
+        "main/mylib/extra.py",
+        "main/notes.txt",
+        "mine.py",
+        "old/keep.py",
+    ]
+    assert not (project / "lib" / "dev").exists()
+    assert read_lock(project / "belay.lock").package == []
