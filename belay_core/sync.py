@@ -7,6 +7,7 @@ does not have are removed, except what ``keep`` names. Nothing outside the desti
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from collections.abc import Iterable, Sequence
@@ -222,12 +223,13 @@ def prepare(
         relative = path.relative_to(folder).as_posix()
         compile_it = compiler is not None and path.suffix == ".py" and path.name not in ("boot.py", "main.py")
         minify_it = bool(minify) and path.suffix == ".py" and not compile_it
-        stat = path.stat()
+        source = path.read_bytes()
         compiler_version = compiler.version if compile_it and compiler is not None else None
-        key = (str(path), stat.st_mtime_ns, stat.st_size, compiler_version, minify_it and minify)
-        data = _PREPARED.get(key)
+        # Keyed by content: a same-size rewrite within the clock's resolution is still seen.
+        key = (hashlib.blake2b(source, digest_size=16).digest(), relative, compiler_version, minify_it and minify)
+        data = _PREPARED.get(key) if compile_it or minify_it else source
         if data is None:
-            data = path.read_bytes()
+            data = source
             if compile_it and compiler is not None:
                 data = compiler.compile(data, filename=relative)
             elif minify_it:

@@ -73,6 +73,22 @@ def test_changed_file_only_is_sent(tree_device, tmp_path):
     assert board_tree(tree_device)["/pkg/__init__.py"] == b"VALUE=7\n"
 
 
+@pytest.mark.parametrize("minify", [True, False])
+def test_a_same_size_rewrite_with_the_same_mtime_is_sent(tree_device, tmp_path, minify):
+    # The prepared-file cache once keyed by (path, mtime, size) and reported such an edit unchanged.
+    project = make_project(tmp_path / "project")
+    source = project / "pkg" / "__init__.py"
+    source.write_text("VALUE = 1\n")
+    tree_device.sync(project, minify=minify)
+    stat = source.stat()
+    source.write_text("VALUE = 2\n")
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert source.stat().st_mtime_ns == stat.st_mtime_ns and source.stat().st_size == stat.st_size
+    plan = tree_device.sync(project, minify=minify)
+    assert plan.upload == ["/pkg/__init__.py"]
+    assert board_tree(tree_device)["/pkg/__init__.py"] in (b"VALUE=2\n", b"VALUE = 2\n")
+
+
 def test_removed_files_are_deleted_but_kept_ones_stay(tree_device, tmp_path):
     project = make_project(tmp_path / "project")
     tree_device("f=open('/boot.py','w');f.write('# boot');f.close()")
