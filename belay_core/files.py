@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import errno
+import functools
 import io
 import os
 import posixpath
@@ -21,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
-from typing import IO, TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from attrs import define
 
@@ -306,6 +307,20 @@ def _remote_norm(path: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _serialised(method: _Method) -> _Method:
+    """Run a `BoardFiles` method under the session's lock: a transfer is many calls, never interleaved."""
+
+    @functools.wraps(method)
+    def serialised(self: BoardFiles, *args: Any, **kwargs: Any) -> Any:
+        with self.session.lock:
+            return method(self, *args, **kwargs)
+
+    return serialised  # type: ignore[return-value]
+
+
 class BoardFiles:
     """The board's files, over a session: what `belay_core.Device`'s file methods (and sync) use.
 
@@ -322,6 +337,7 @@ class BoardFiles:
     # Board facts
     # ------------------------------------------------------------------------------------------------
 
+    @_serialised
     def features(self) -> Features:
         """What the board's file system can do (folders, ``ilistdir``, ``statvfs``): one round trip, then cached."""
         cached = self.session.board_cache.get("fs")
@@ -383,15 +399,18 @@ class BoardFiles:
         result = self._query(features, f"__belay_T({where!r})", path)
         return None if result is None else (bool(result[0]), int(result[1]))
 
+    @_serialised
     def exists(self, path: str) -> bool:
         """Whether ``path`` exists on the board (file or directory)."""
         return self._stat(path) is not None
 
+    @_serialised
     def is_dir(self, path: str) -> bool:
         """Whether ``path`` is a directory on the board."""
         stat = self._stat(path)
         return stat is not None and stat[0]
 
+    @_serialised
     def size(self, path: str) -> int:
         """Size in bytes of the file ``path`` on the board.
 
@@ -409,6 +428,7 @@ class BoardFiles:
             raise _path_error(errno.EISDIR, path)
         return stat[1]
 
+    @_serialised
     def listdir(self, path: str = "/") -> list[FileInfo]:
         """The entries of directory ``path`` on the board, sorted by name: one round trip.
 
@@ -421,6 +441,7 @@ class BoardFiles:
         """
         return self._list(path, recursive=False)
 
+    @_serialised
     def walk(self, path: str = "/") -> list[FileInfo]:
         """Every file and directory under ``path`` on the board, depth first, sorted: one round trip.
 
@@ -448,6 +469,7 @@ class BoardFiles:
             entries.append(FileInfo(shown, posixpath.basename(relative), bool(is_dir), int(size)))
         return _depth_first(entries)
 
+    @_serialised
     def df(self) -> DiskUsage:
         """Total and free bytes of the board's file system (``os.statvfs`` of the current directory).
 
@@ -469,6 +491,7 @@ class BoardFiles:
     # Changes
     # ------------------------------------------------------------------------------------------------
 
+    @_serialised
     def remove(self, path: str, recursive: bool = False) -> None:
         """Remove the file or (empty, or with ``recursive`` any) directory ``path`` on the board.
 
@@ -498,6 +521,7 @@ class BoardFiles:
         )
         self._do(features, code, path)
 
+    @_serialised
     def mkdir(self, path: str, parents: bool = False) -> None:
         """Make directory ``path`` on the board.
 
@@ -525,6 +549,7 @@ class BoardFiles:
             code = f"__belay_Z.mkdir({where!r})\n"
         self._do(features, code, path)
 
+    @_serialised
     def read_bytes(self, path: str) -> bytes:
         """The contents of the file ``path`` on the board.
 
@@ -549,6 +574,7 @@ class BoardFiles:
         """The contents of the file ``path`` on the board, decoded."""
         return self.read_bytes(path).decode(encoding)
 
+    @_serialised
     def write_bytes(self, path: str, data: bytes) -> None:
         """Make (or overwrite) the file ``path`` on the board with ``data``; missing parents are made."""
         features = self.features()
@@ -570,6 +596,7 @@ class BoardFiles:
     # Transfer
     # ------------------------------------------------------------------------------------------------
 
+    @_serialised
     def put(self, local: LocalPath, remote: str = ".", *, progress: Optional[TransferProgress] = None) -> list[str]:
         """Copy a host file or folder to the board.
 
@@ -629,6 +656,7 @@ class BoardFiles:
 
         return [p.remote for p in self._put_files(features, target, plan, progress)]
 
+    @_serialised
     def get(self, remote: str, local: LocalPath = ".", *, progress: Optional[TransferProgress] = None) -> list[Path]:
         """Copy a board file or directory to the host.
 
@@ -714,6 +742,7 @@ class BoardFiles:
             self._quiet(cleanup)
             raise
 
+    @_serialised
     def write_many(
         self,
         contents: Mapping[str, bytes],

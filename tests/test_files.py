@@ -245,3 +245,31 @@ def test_folders_fail_clearly_on_flat_firmware(tmp_path):
         device.put(folder / "a.txt", "/")  # a single file at the root works
         assert device.read_bytes("/a.txt") == b"a"
         assert [e.name for e in device.listdir()] == ["a.txt"]
+
+
+def test_transfers_from_several_threads_on_one_device_do_not_mix(tree_device, tmp_path):
+    # Each transfer is many calls on the board (helpers, chunks, cleanup): they are serialised like calls.
+    import random
+    import threading
+
+    errors: list[str] = []
+
+    def work(i: int) -> None:
+        data = random.Random(i).randbytes(12_000)
+        local = tmp_path / f"f{i}.bin"
+        local.write_bytes(data)
+        try:
+            for _ in range(2):
+                tree_device.put(local, f"/f{i}.bin")
+                assert tree_device.files.read_bytes(f"/f{i}.bin") == data
+                tree_device.get(f"/f{i}.bin", tmp_path / f"back{i}.bin")
+                assert (tmp_path / f"back{i}.bin").read_bytes() == data
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
