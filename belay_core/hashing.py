@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
 
-from belay_core.errors import BelayError, DeviceError
+from belay_core.errors import BelayError, ConnectionFailedError, DeviceError, DeviceTimeoutError
 
 if TYPE_CHECKING:
     from belay_core.device_api import DeviceApi
@@ -247,6 +247,8 @@ def check_hasher(device: DeviceApi, hasher: Hasher) -> Optional[str]:
     except DeviceError as exc:  # the board's own "ValueError: incompatible .mpy arch" says it best
         lines = str(exc).strip().splitlines()
         return f"board error: {lines[-1] if lines else type(exc).__name__}"
+    except (DeviceTimeoutError, ConnectionFailedError):
+        raise  # a frozen or lost board is not this hasher's fault: no other hasher would do better
     except BelayError as exc:
         return f"{type(exc).__name__}: {exc}"
     want = hasher.host_hash(CHECK_DATA)

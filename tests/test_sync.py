@@ -233,3 +233,21 @@ def test_sync_with_mpy_cross_compiles_and_imports(tree_device, tmp_path):
     tree_device("import sys\nsys.path.insert(0, '/app/lib')")
     assert tree_device("__import__('fast').triple(14)") == 42
     assert tree_device.sync(project, dst="/app", mpy_cross=True).upload == []  # compiled output compares equal
+
+
+def test_a_frozen_board_fails_a_sync_with_its_timeout_not_with_no_hasher(tmp_path):
+    # Each hasher once timed out in turn, and sync said "no hasher works on this board".
+    import signal
+
+    from belay_core.errors import DeviceTimeoutError
+
+    (tmp_path / "a.py").write_text("A = 1\n")
+    device = Device(f"exec:{sys.executable} -m belay_emulator unix", timeout=2)
+    pid = device.session.transport.process.pid
+    os.killpg(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(DeviceTimeoutError, match="did not finish within 2 s"):
+            device.sync(tmp_path, dst="/x")
+    finally:
+        os.killpg(pid, signal.SIGCONT)
+        device.close()
