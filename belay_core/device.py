@@ -506,7 +506,9 @@ class Device(metaclass=DeviceMeta):
         self.session.origins[source.name] = source.origin
         if mentions_exit(source.code):
             self.session.note_exiter(source.name)
-        self.run_statements(self.minify(source.code, minify), origin=source.origin, record=True)
+        self.session.run(
+            self.minify(source.code, minify), origin=source.origin, record=True, user=True, defines=source.name
+        )
 
     def defer(self, code: str) -> None:
         """Run ``code`` before the next call (used by finalizers, which must not talk to the board)."""

@@ -141,7 +141,7 @@ class Session:
         self.board_cache: dict[str, Any] = {}
         self.clock = TimeSync()
         self.origins: dict[str, SourceOrigin] = {}
-        self._history: list[str] = []
+        self._history: list[tuple[Optional[str], str]] = []  # (name a definition binds, source)
         self._history_full = False
         self._deferred: list[str] = []
         self._exiters: set[str] = set()
@@ -202,7 +202,7 @@ class Session:
                 f"more than {self.max_history} calls were recorded for replay, so the board's state cannot "
                 "be restored; record fewer calls (record=False) or raise Device.MAX_CMD_HISTORY_LEN"
             )
-        for code in list(self._history):
+        for _, code in list(self._history):
             self.run(code)
 
     def soft_reset(self) -> None:
@@ -290,6 +290,7 @@ class Session:
         record: bool = False,
         origin: Optional[SourceOrigin] = None,
         user: bool = False,
+        defines: Optional[str] = None,
     ) -> None:
         """Run statements on the board.
 
@@ -308,6 +309,10 @@ class Session:
         user
             The code is the user's: control characters are escaped and a ``sys.exit()`` in it is caught
             (see `belay_core.source`); Belay's own code skips that work.
+        defines
+            The name the recorded code binds and does nothing else (a task's ``def``). It supersedes
+            an earlier recorded definition of that name when only definitions were recorded since,
+            so redefining functions never fills the history.
 
         Raises
         ------
@@ -315,7 +320,7 @@ class Session:
             When the code raised on the board.
         DeviceExit, DeviceResetError, DeviceTimeoutError, ConnectionLost
         """
-        self._call(code, timeout, stream_out, record, origin, user)
+        self._call(code, timeout, stream_out, record, origin, user, defines)
 
     def frame(
         self,
@@ -384,6 +389,7 @@ class Session:
         record: bool,
         origin: Optional[SourceOrigin],
         user: bool,
+        defines: Optional[str] = None,
     ) -> Optional[Frame]:
         if timeout is DEFAULT:
             timeout = self.timeout
@@ -424,7 +430,7 @@ class Session:
             if self.engine.soft_rebooted or exit_frame is not None:
                 self._exited(exit_frame, self.engine.soft_rebooted)
             if record and not stderr:
-                self._record(source)
+                self._record(source, defines)
         if stderr:
             text = stderr.decode("utf-8", errors="replace")
             if self._caught_exit:
@@ -444,9 +450,19 @@ class Session:
             self.replay()
         raise DeviceExit(code, known=exit_frame is not None, rebooted=rebooted)
 
-    def _record(self, source: str) -> None:
+    def _record(self, source: str, defines: Optional[str]) -> None:
+        if defines is not None:
+            # Drop the latest earlier definition of that name if nothing but definitions came after it:
+            # no recorded call can have used it, so the replay ends in the same state.
+            for index in range(len(self._history) - 1, -1, -1):
+                name = self._history[index][0]
+                if name is None:
+                    break
+                if name == defines:
+                    del self._history[index]
+                    break
         if len(self._history) < self.max_history:
-            self._history.append(source)
+            self._history.append((defines, source))
         else:
             self._history_full = True
 
