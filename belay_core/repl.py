@@ -186,20 +186,24 @@ class RawRepl:
     # Bytes
     # ------------------------------------------------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
-        self.transport.write(data)
+    def _write(self, data: bytes, deadline: Optional[float] = None) -> None:
+        """Write ``data``; a board that stops reading makes it raise `_Timeout` at ``deadline``."""
+        if deadline is None:
+            self.transport.write(data)
+        elif not self.transport.write_within(data, max(0.0, deadline - time.monotonic())):
+            raise _Timeout
         self.bytes_written += len(data)
 
-    def _write_paced(self, data: bytes) -> None:
+    def _write_paced(self, data: bytes, deadline: Optional[float]) -> None:
         """Write classic raw-REPL input in `pacing` pieces, waiting between them (see `CLASSIC_PACING`)."""
         if self.pacing is None or len(data) <= self.pacing[0]:
-            self._write(data)
+            self._write(data, deadline)
             return
         size, wait = self.pacing
         for start in range(0, len(data), size):
             if start:
                 time.sleep(wait)
-            self._write(data[start : start + size])
+            self._write(data[start : start + size], deadline)
 
     def _fill(self, deadline: Optional[float]) -> None:
         if deadline is None:
@@ -278,15 +282,15 @@ class RawRepl:
         # Without a reset, the raw-paste question rides along with entering the raw REPL. After a
         # soft reset it is asked separately: bytes sent while a board reboots may be lost.
         probe = self.raw_paste is None and not soft_reset
-        self._write(b"\r\x03\x03\x01" + (b"\x04" if soft_reset else RAW_PASTE_REQUEST if probe else b""))
-        self.round_trips += 1
         try:
+            self._write(b"\r\x03\x03\x01" + (b"\x04" if soft_reset else RAW_PASTE_REQUEST if probe else b""), deadline)
+            self.round_trips += 1
             self._read_until(RAW_BANNER, deadline)
             if soft_reset:
                 self._read_until(SOFT_REBOOT, deadline)
                 self._read_until(RAW_BANNER, deadline)
                 if self.raw_paste is None:
-                    self._write(RAW_PASTE_REQUEST)
+                    self._write(RAW_PASTE_REQUEST, deadline)
                     self.round_trips += 1
                     probe = True
             if probe:
@@ -322,8 +326,8 @@ class RawRepl:
         if self._in_raw:
             self._in_raw = False
             try:
-                self._write(b"\x02")
-            except ConnectionLost:
+                self._write(b"\x02", time.monotonic() + RECOVER_TIMEOUT)
+            except (ConnectionLost, _Timeout):
                 pass
 
     def soft_reset(self, timeout: float = 10.0) -> None:
@@ -553,18 +557,18 @@ class RawRepl:
             self._paste_rest(code, self.window, deadline, consumer)
             return
         if self.raw_paste is None:
-            self._write(RAW_PASTE_REQUEST)
+            self._write(RAW_PASTE_REQUEST, deadline)
             self._read_probe_answer(deadline)
             self._send(code, deadline, consumer)
             return
         if not self.raw_paste:
-            self._write_paced(code + b"\x04")
+            self._write_paced(code + b"\x04", deadline)
             self._acknowledged(b"OK", deadline, consumer)
             return
         # Raw-paste request and the first window of code in one write.
         first = code[: self.window]
         rest = code[len(first) :]
-        self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"))
+        self._write(RAW_PASTE_REQUEST + first + (b"" if rest else b"\x04"), deadline)
         self._acknowledged(b"R\x01", deadline, consumer)
         # The window size follows in a write of its own, so a board thread may print in between; the
         # size never changes, so what comes before the known two bytes is the thread's.
@@ -595,12 +599,12 @@ class RawRepl:
         while True:
             if not finished and allowance > 0 and not self._buffer:
                 if not rest:
-                    self._write(b"\x04")
+                    self._write(b"\x04", deadline)
                     finished = True
                     continue
                 size = min(allowance, len(rest) - sent)
                 end = sent + size
-                self._write(rest[sent:end] + (b"\x04" if end == len(rest) else b""))
+                self._write(rest[sent:end] + (b"\x04" if end == len(rest) else b""), deadline)
                 allowance -= size
                 sent = end
                 finished = end == len(rest)
@@ -613,7 +617,7 @@ class RawRepl:
                 allowance += self.window
             elif byte == b"\x04":
                 if not finished:  # the board ended the paste early (it ran out of memory, or was reset)
-                    self._write(b"\x04")
+                    self._write(b"\x04", deadline)
                 return
             else:  # printed meanwhile by a board thread
                 consumer(bytes(byte))
@@ -622,7 +626,7 @@ class RawRepl:
         """Interrupt the board and read it back to the raw-REPL prompt; return whether that worked."""
         deadline = time.monotonic() + RECOVER_TIMEOUT
         try:
-            self._write(b"\x03")
+            self._write(b"\x03", deadline)
             # The interrupted code ends like any other: stdout \x04 traceback \x04 >.
             self._read_until(b"\x04", deadline)
             self._read_until(b"\x04", deadline)

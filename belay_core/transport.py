@@ -69,6 +69,21 @@ class Transport(abc.ABC):
     def write(self, data: bytes) -> None:
         """Write all of ``data``, blocking until the line accepted it; raise `ConnectionLost` if gone."""
 
+    def write_within(self, data: bytes, timeout: float) -> bool:
+        """Write all of ``data`` within ``timeout`` seconds; return ``False`` when time ran out first.
+
+        Belay writes through this whenever a call has a deadline, so a board that stops reading
+        cannot hold a call past its timeout. Some of ``data`` may have gone out when it returns
+        ``False``. The default writes with `write`, unbounded: transports override it.
+
+        Raises
+        ------
+        ConnectionLost
+            When the line is gone.
+        """
+        self.write(data)
+        return True
+
     @abc.abstractmethod
     def close(self) -> None:
         """Close the line; closing twice is harmless."""

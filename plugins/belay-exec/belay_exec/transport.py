@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -75,6 +76,8 @@ class ExecTransport(Transport):
             )
         except OSError as exc:
             raise ConnectionLost(f"cannot start {self.describe()!r}: {exc.strerror or exc}") from None
+        if os.name != "nt" and self.process.stdin is not None:
+            os.set_blocking(self.process.stdin.fileno(), False)  # writes wait in select, with a deadline
         self._stderr.clear()
         self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True)
         self._stderr_thread.start()
@@ -118,12 +121,37 @@ class ExecTransport(Transport):
         return data
 
     def write(self, data: bytes) -> None:
+        self._write_all(data, None)
+
+    def write_within(self, data: bytes, timeout: float) -> bool:
+        return self._write_all(data, time.monotonic() + timeout)
+
+    def _write_all(self, data: bytes, deadline: Optional[float]) -> bool:
+        """Write ``data`` to the program's stdin; ``False`` when ``deadline`` passed with some unwritten."""
         process = self._require()
         assert process.stdin is not None
+        if os.name == "nt":  # no select on pipes: a blocking write
+            try:
+                process.stdin.write(data)
+            except (OSError, ValueError):
+                raise self._lost("writing failed") from None
+            return True
+        view = memoryview(data)
         try:
-            process.stdin.write(data)
-        except (BrokenPipeError, OSError, ValueError):
+            fd = process.stdin.fileno()
+            while view:
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    return False
+                if not select.select([], [fd], [], wait)[1]:
+                    return False
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    continue
+        except (OSError, ValueError):
             raise self._lost("writing failed") from None
+        return True
 
     def _require(self) -> subprocess.Popen[bytes]:
         if self.process is None:

@@ -78,3 +78,22 @@ def test_close_reaps_the_process():
     transport.close()
     assert process is not None and process.poll() is not None
     transport.close()  # twice is harmless
+
+
+def test_a_program_that_stops_reading_cannot_hold_a_call_past_its_timeout():
+    # A full pipe to a program that reads no more: the write waits only until the call's deadline.
+    import os
+    import signal
+
+    from belay_core import DeviceTimeoutError
+
+    with Device(f"exec:{shlex.quote(sys.executable)} -m belay_emulator unix", timeout=3, pacing=False) as device:
+        device.session.engine.raw_paste = False
+        pid = device.session.transport.process.pid
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DeviceTimeoutError, match="within 3 s"):
+                device("x = " + repr("a" * 300_000))
+        finally:
+            os.killpg(pid, signal.SIGCONT)
+        assert device("1 + 1") == 2

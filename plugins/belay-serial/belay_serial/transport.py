@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import select
+import time
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
@@ -205,6 +206,35 @@ class SerialTransport(Transport):
             line.write(data)
         except (serial.SerialException, OSError, TypeError) as exc:
             raise self._lost(exc) from None
+
+    def write_within(self, data: bytes, timeout: float) -> bool:
+        import serial
+
+        line = self._require()
+        deadline = time.monotonic() + timeout
+        try:
+            if not POSIX:  # pyserial's own bound (setting it reconfigures the port, so only here)
+                line.write_timeout = max(timeout, 0.001)
+                try:
+                    line.write(data)
+                except serial.SerialTimeoutException:
+                    return False
+                finally:
+                    line.write_timeout = None
+                return True
+            view = memoryview(data)
+            fd = line.fileno()  # opened non-blocking by pyserial
+            while view:
+                wait = deadline - time.monotonic()
+                if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                    return False
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    continue
+        except (serial.SerialException, OSError, TypeError, ValueError) as exc:
+            raise self._lost(exc) from None
+        return True
 
 
 __all__ = ["SerialOptions", "SerialTransport"]

@@ -165,3 +165,22 @@ def test_serial_transport_is_found_for_port_specs():
     plugins = get_plugins()
     for spec in ("/dev/ttyACM0", "COM3", "usb:2e8a", '{"vid": 11914}'):
         assert plugins.transport_for(spec).name == "serial", spec
+
+
+def test_a_board_that_stops_reading_cannot_hold_a_call_past_its_timeout(pty_board):
+    # Writing once blocked forever when the board stopped reading (classic raw REPL, a full pty).
+    import os
+    import signal
+
+    from belay_core import DeviceTimeoutError
+
+    board = pty_board("unix")
+    with Device(board.path, timeout=3, pacing=False) as device:
+        device.session.engine.raw_paste = False  # the whole code goes out in one write, as on old firmware
+        os.killpg(board.process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DeviceTimeoutError, match="within 3 s"):
+                device("x = " + repr("a" * 300_000))
+        finally:
+            os.killpg(board.process.pid, signal.SIGCONT)
+        assert device("1 + 1") == 2
