@@ -321,6 +321,8 @@ class _Capped(io.RawIOBase):
 
 
 def _member_kind(member: tarfile.TarInfo) -> str:
+    if member.issparse():
+        return f"sparse file ({member.size} bytes once unpacked)"
     if member.issym():
         return f"symbolic link to {member.linkname!r}"
     if member.islnk():
@@ -374,6 +376,7 @@ def unpack_folder(data: bytes, folder: str, dst: Path, label: str, limit: Option
     limit = MAX_UNPACKED if limit is None else limit
     root = dst.resolve()
     written: list[Path] = []
+    unpacked = 0
     result = Unpacked([])
     found = not folder
     top: Optional[str] = None
@@ -410,11 +413,14 @@ def unpack_folder(data: bytes, folder: str, dst: Path, label: str, limit: Option
                 if member.isdir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
-                if not member.isfile():
+                if not member.isfile() or member.issparse():
                     raise DownloadError(
                         f"{label}: archive member {member.name!r} is a {_member_kind(member)}: "
                         "only regular files and folders are installed"
                     )
+                unpacked += member.size  # what the file will hold, known before a byte is written
+                if unpacked > limit:
+                    raise DownloadError(f"{label}: the archive unpacks to more than {limit // 2**20} MB; refused")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 extracted = tar.extractfile(member)
                 assert extracted is not None

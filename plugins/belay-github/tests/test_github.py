@@ -568,3 +568,37 @@ def test_every_form_in_the_docs_parses():
         source = parse_source(form, Settings())
         assert source is not None, form
         assert source.project in ("owner/repo", "group/subgroup/repo"), form
+
+
+def _old_gnu_sparse_tar_gz(name: str, real_size: int) -> bytes:
+    """A tar.gz of one old-GNU sparse member: no data stored, ``real_size`` bytes once unpacked."""
+    import gzip as gzip_module
+
+    def octal(value: int, width: int) -> bytes:
+        return f"{value:0{width - 1}o}".encode() + b"\0"
+
+    header = bytearray(512)
+    header[0 : len(name)] = name.encode()
+    header[100:108] = octal(0o644, 8)
+    header[108:116] = octal(0, 8)
+    header[116:124] = octal(0, 8)
+    header[124:136] = octal(0, 12)  # stored bytes
+    header[136:148] = octal(0, 12)
+    header[156:157] = b"S"  # GNUTYPE_SPARSE
+    header[257:265] = b"ustar  \0"
+    header[386:398] = octal(real_size, 12)  # one sparse chunk: at offset real_size, 0 bytes
+    header[398:410] = octal(0, 12)
+    header[483:495] = octal(real_size, 12)  # the real size
+    header[148:156] = b" " * 8
+    header[148:156] = f"{sum(header):06o}".encode() + b"\0 "
+    return gzip_module.compress(bytes(header) + bytes(1024))
+
+
+def test_a_sparse_member_is_refused_before_anything_is_written(context, code_hosts, dst):
+    # A 193-byte tar.gz with one sparse member once unpacked to 300 MB and `belay add` exited 0.
+    data = _old_gnu_sparse_tar_gz("top/lib/big.py", 300 * 2**20)
+    assert len(data) < 300
+    uri = _serve_archive(code_hosts, data)
+    with pytest.raises(DownloadError, match="sparse file"):
+        context.download(uri, dst)
+    assert _files(dst) == {}
