@@ -110,6 +110,9 @@ def split_error(part: bytes) -> tuple[bytes, bytes]:
     return part, b""
 
 
+MAX_HELD = 1 << 20
+"""Most bytes held while looking for a marker that is not streamed on (a traceback, a banner): the tail is kept."""
+
 class _Timeout(Exception):
     """A deadline passed while waiting for the board (internal)."""
 
@@ -242,6 +245,8 @@ class RawRepl:
                     del self._buffer[:ready]
                 start = 0
             else:
+                if len(self._buffer) > MAX_HELD:  # endless text before the marker: keep its tail only
+                    del self._buffer[: len(self._buffer) - MAX_HELD]
                 start = max(0, len(self._buffer) - len(marker) + 1)
             self._fill(deadline)
 
@@ -253,9 +258,14 @@ class RawRepl:
         return data
 
     def _discard_input(self) -> None:
+        """Drop what the line holds: at most `MAX_HELD` bytes (a board that never stops talking is not waited out)."""
         self._buffer.clear()
-        while self.transport.read(65536, 0):
-            pass
+        dropped = 0
+        while dropped < MAX_HELD:
+            chunk = self.transport.read(65536, 0)
+            if not chunk:
+                break
+            dropped += len(chunk)
 
     # ------------------------------------------------------------------------------------------------
     # Modes

@@ -220,3 +220,19 @@ def test_a_frame_split_into_small_pieces_is_still_found():
         frame = output.finish()
         assert (frame.kind, frame.payload) == ("R", "12"), size
         assert stream.getvalue() == "out\nafter\n"
+
+
+def test_a_line_that_never_stops_talking_keeps_host_memory_bounded():
+    # Waiting for the raw REPL's banner behind endless text once held all of it (gigabytes).
+    import tracemalloc
+
+    from belay_core import Device, DeviceTimeoutError
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(DeviceTimeoutError, match="did not answer like a MicroPython raw REPL"):
+            Device("exec:yes", timeout=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
