@@ -113,6 +113,7 @@ def split_error(part: bytes) -> tuple[bytes, bytes]:
 MAX_HELD = 1 << 20
 """Most bytes held while looking for a marker that is not streamed on (a traceback, a banner): the tail is kept."""
 
+
 class _Timeout(Exception):
     """A deadline passed while waiting for the board (internal)."""
 
