@@ -47,6 +47,8 @@ intact, but compiling it in one piece leaves the micro:bit's 9 KiB heap with 1.2
 3.2 KB, and a 2 KB task definition afterwards hangs the firmware; pieces are compiled one at a time."""
 
 MAX_HISTORY = 1000
+CONNECT_TIMEOUT = 10.0
+"""Seconds a board may take to reach the raw REPL at connect (a soft reset included), at most."""
 """Recorded calls kept for replay unless told otherwise."""
 
 _HELPER_LOST = 'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\nNameError: name \'__belay_'
@@ -160,12 +162,18 @@ class Session:
         """
         self.transport.open()
         try:
-            self.engine.enter(soft_reset=soft_reset and self.transport.soft_reset_on_connect)
+            self.engine.enter(
+                soft_reset=soft_reset and self.transport.soft_reset_on_connect, timeout=self._connect_timeout()
+            )
             self._start()
         except BaseException:
             self.transport.close()
             self._closed = True
             raise
+
+    def _connect_timeout(self) -> float:
+        """Seconds a board may take to answer at connect: `CONNECT_TIMEOUT`, or the calls' timeout if shorter."""
+        return CONNECT_TIMEOUT if self.timeout is None else min(self.timeout, CONNECT_TIMEOUT)
 
     def _start(self) -> None:
         """Define the board code, run start-up and learn the firmware: one round trip where raw-paste exists.
@@ -238,7 +246,9 @@ class Session:
                     try:
                         self.transport.open()
                         self.engine = RawRepl(self.transport, pacing=self.pacing)
-                        self.engine.enter(soft_reset=self.transport.soft_reset_on_connect)
+                        self.engine.enter(
+                            soft_reset=self.transport.soft_reset_on_connect, timeout=self._connect_timeout()
+                        )
                         self.replay()
                         return
                     except ConnectionLost as exc:

@@ -236,3 +236,12 @@ def test_a_line_that_never_stops_talking_keeps_host_memory_bounded():
     finally:
         tracemalloc.stop()
     assert peak < 64 * 2**20
+
+
+@pytest.mark.parametrize("program", ["cat", "sleep 100"])
+def test_the_calls_timeout_also_bounds_connecting(program):
+    # A silent or echoing line was waited on for 10 s whatever the timeout.
+    from belay_core import Device, DeviceTimeoutError
+
+    with pytest.raises(DeviceTimeoutError, match=r"did not answer like a MicroPython raw REPL within 2 s"):
+        Device(f"exec:{program}", timeout=2)
