@@ -488,10 +488,20 @@ class Device(metaclass=DeviceMeta):
         timeout: Optional[float] = _UNSET,
         stream_out: Optional[TextSink] = _UNSET,
         record: Optional[bool] = False,
+        defines: Optional[str] = None,
     ) -> None:
-        """Run statements on the board; ``origin`` maps ``<module>`` frames of tracebacks to the host."""
+        """Run statements on the board; ``origin`` maps ``<module>`` frames of tracebacks to the host.
+
+        ``defines``: the name the code binds and nothing else (see `belay_core.session.Session.run`).
+        """
         self.session.run(
-            code, timeout=timeout, stream_out=stream_out, record=self._record(record), origin=origin, user=True
+            code,
+            timeout=timeout,
+            stream_out=stream_out,
+            record=self._record(record),
+            origin=origin,
+            user=True,
+            defines=defines,
         )
 
     def step_generator(self, step: str, *, trusted: bool, return_time: bool, timed: bool = False) -> Any:
@@ -506,9 +516,7 @@ class Device(metaclass=DeviceMeta):
         self.session.origins[source.name] = source.origin
         if mentions_exit(source.code):
             self.session.note_exiter(source.name)
-        self.session.run(
-            self.minify(source.code, minify), origin=source.origin, record=True, user=True, defines=source.name
-        )
+        self.run_statements(self.minify(source.code, minify), origin=source.origin, record=True, defines=source.name)
 
     def defer(self, code: str) -> None:
         """Run ``code`` before the next call (used by finalizers, which must not talk to the board)."""

@@ -57,6 +57,7 @@ class DeviceApi(Protocol):
         timeout: Optional[float] = ...,
         stream_out: Optional[TextSink] = ...,
         record: Optional[bool] = ...,
+        defines: Optional[str] = ...,
     ) -> None: ...
 
     def step_generator(self, step: str, *, trusted: bool, return_time: bool, timed: bool = ...) -> Any: ...
