@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from attrs import define
 
+from belay_core.errors import ProtocolError
 from belay_core.sentinels import UNPARSABLE_RESULT
 
 if TYPE_CHECKING:
@@ -362,6 +363,11 @@ def decode(frame: Frame, *, trusted: bool = False, stop_ok: bool = False) -> Any
         return ast.literal_eval(payload)
     except (ValueError, SyntaxError):
         return _unparsable(f"{payload[:200]!r}, which holds values that are not Python literals")
+    except (MemoryError, RecursionError):  # a hostile or broken answer (``----...1``): never a bare error
+        raise ProtocolError(
+            f"the board's result ({len(payload)} characters, starting {payload[:40]!r}) is nested too deeply "
+            "to parse on the host"
+        ) from None
 
 
 def _unparsable(what: str) -> Any:

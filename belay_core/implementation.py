@@ -6,6 +6,8 @@ from typing import Any, Optional, Union
 
 from attrs import define, field
 
+from belay_core.errors import ProtocolError
+
 ARCHITECTURES: tuple[Optional[str], ...] = (
     None,
     "x86",
@@ -66,7 +68,23 @@ class Implementation:
 
     @classmethod
     def from_board(cls, info: tuple[Any, ...]) -> Implementation:
-        """Build from the tuple ``__belay_i()`` returns on the board."""
+        """Build from the tuple ``__belay_i()`` returns on the board.
+
+        Raises
+        ------
+        ProtocolError
+            When the board's answer is not such a tuple (a broken or hostile firmware).
+        """
+        try:
+            return cls._from_board(info)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise ProtocolError(
+                f"the board described its firmware as {str(info)[:200]}, which is not what MicroPython "
+                f"answers ({type(exc).__name__}: {exc})"
+            ) from None
+
+    @classmethod
+    def _from_board(cls, info: tuple[Any, ...]) -> Implementation:
         name, version, platform, mpy, found = info
         arch = mpy_version = mpy_sub = None
         if mpy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from belay_core.errors import UnsafeBoardPathError
-from belay_testing.hostile import lie_about_listings, tell_the_truth
+from belay_testing.hostile import answer_results_with, lie_about_listings, tell_the_truth
 
 FILE = 0x8000
 
@@ -28,3 +28,24 @@ def test_get_never_writes_outside_the_target_whatever_the_board_lists(tree_devic
         tell_the_truth(tree_device)
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert written == []  # not even the good file, nor the target folder
+
+
+def test_a_result_nested_too_deeply_for_the_host_parser_is_a_protocol_error(tree_device):
+    # A crafted result frame ("----...1") once surfaced as a bare MemoryError. (The micro:bit's heap
+    # cannot hold such a payload.)
+    from belay_core.errors import ProtocolError
+
+    answer_results_with(tree_device, "'-' * 5000 + '1'")
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        tree_device("1 + 1")
+    tree_device.soft_reset()
+    assert tree_device("1 + 1") == 2
+
+
+@pytest.mark.parametrize("info", [(), ("micropython",), ("micropython", 5, "linux", 0, ()), None])
+def test_a_malformed_firmware_description_is_a_protocol_error(info):
+    from belay_core.errors import ProtocolError
+    from belay_core.implementation import Implementation
+
+    with pytest.raises(ProtocolError, match="described its firmware"):
+        Implementation.from_board(info)

@@ -41,3 +41,13 @@ def lie_about_listings(device: Any, listings: dict[str, list[tuple[str, int, int
 def tell_the_truth(device: Any) -> None:
     """Put the real ``os`` back in ``sys.modules``."""
     device("import sys\nsys.modules['os'] = __belay_real_os")
+
+
+def answer_results_with(device: Any, payload: str, kind: str = "R") -> None:
+    """Make every later result frame of the board carry ``payload`` (of ``kind``), whatever the value.
+
+    ``payload`` is a board expression, evaluated at each call (``"'-' * 5000 + '1'"``), so a large one
+    need not be sent. Belay's board-side ``__belay_r`` is replaced by one that prints the crafted
+    frame; `Device.soft_reset` restores the real one.
+    """
+    device(f"__belay_r = lambda v, p=0, c=0: __belay_f({kind!r}, {payload})")
