@@ -156,11 +156,6 @@ class WebreplTransport(Transport):
 
     def open(self) -> None:
         password = self.password
-        if password is None:
-            raise AuthenticationError(
-                f"{self.address} needs the WebREPL password: set {PASSWORD_ENV}, pass password=..., "
-                "or put it in the URL as ws://:PASSWORD@HOST"
-            )
         self.close()
         ws = websocket.WebSocket(skip_utf8_validation=True, sslopt=self.sslopt)
         try:
@@ -170,6 +165,12 @@ class WebreplTransport(Transport):
             dropped = isinstance(exc, (ConnectionResetError, websocket.WebSocketConnectionClosedException))
             hint = " (is another WebREPL client connected? a board serves one)" if dropped else ""
             raise ConnectionLost(f"cannot connect to the WebREPL at {self.address}: {exc}{hint}") from None
+        if password is None:  # asked only once the board answered: a refused connection says so first
+            ws.shutdown()
+            raise AuthenticationError(
+                f"{self.address} needs the WebREPL password: set {PASSWORD_ENV}, pass password=..., "
+                "or put it in the URL as ws://:PASSWORD@HOST"
+            )
         ws.settimeout(self.write_timeout)
         with self._cond:
             self._text.clear()

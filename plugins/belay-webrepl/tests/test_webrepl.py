@@ -230,3 +230,10 @@ def test_idle_longer_than_the_socket_timeout_keeps_the_line(webrepl_server):
         device("import time\ntime.sleep(0.3)")  # the board is silent longer than the socket timeout
         assert device("5") == 5
         assert device("'x' * 5000") == "x" * 5000
+
+
+def test_a_refused_connection_says_so_before_asking_for_a_password(free_port, monkeypatch):
+    # ws://127.0.0.1:PORT with nothing listening once answered "needs the WebREPL password".
+    monkeypatch.delenv("BELAY_PASSWORD", raising=False)
+    with pytest.raises(ConnectionLost, match="cannot connect to the WebREPL"):
+        Device(f"ws://127.0.0.1:{free_port}")
