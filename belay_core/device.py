@@ -92,6 +92,10 @@ class Device(metaclass=DeviceMeta):
     attempts
         Reconnect this many times when the line is lost, replaying recorded setups and definitions
         (default 0: raise `ConnectionLost`).
+    retry_calls
+        After such a reconnect, run the call that was in flight again (default ``True``, as the
+        original belay did: the call runs at least once, and may run twice), or raise
+        `ConnectionLost` saying it may or may not have run (``False``: at most once).
     auto_sync_time
         Keep the board's clock related to the host's: `time_offset` and ``return_time=`` work without
         calling `sync_time` (it runs on first use), and results carry the board's time now and then
@@ -136,6 +140,7 @@ class Device(metaclass=DeviceMeta):
         *args: Any,
         startup: Optional[str] = None,
         attempts: int = 0,
+        retry_calls: bool = True,
         auto_sync_time: bool = True,
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         soft_reset: bool = True,
@@ -162,6 +167,7 @@ class Device(metaclass=DeviceMeta):
             startup=CONVENIENCE if startup is None else startup,
             timeout=timeout,
             attempts=attempts,
+            retry_calls=retry_calls,
             stream_out=stream_out,
             pacing=pacing,
             max_history=self.MAX_CMD_HISTORY_LEN,

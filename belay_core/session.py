@@ -96,6 +96,10 @@ class Session:
         Seconds a call may take unless told otherwise; ``None`` waits forever.
     attempts
         Reconnect this many times when the line is lost, then finish the call (0: raise).
+    retry_calls
+        After such a reconnect, run the call that was in flight again (``True``, the original belay's
+        way: at least once, so it may run twice), or raise `ConnectionLost` saying it may or may not
+        have run (``False``: at most once).
     stream_out
         Where output goes unless told otherwise: an object with ``write(str)``, ``None`` to discard,
         or `DEFAULT` for ``sys.stdout`` at the time of each call.
@@ -124,6 +128,7 @@ class Session:
         startup: str,
         timeout: Optional[float],
         attempts: int = 0,
+        retry_calls: bool = True,
         stream_out: Optional[TextSink] = DEFAULT,
         pacing: Pacing = None,
         max_history: int = MAX_HISTORY,
@@ -133,6 +138,7 @@ class Session:
         self.startup = startup
         self.timeout = timeout
         self.attempts = attempts
+        self.retry_calls = retry_calls
         self.stream_out = stream_out
         self.pacing = pacing
         self.max_history = max_history
@@ -417,10 +423,15 @@ class Session:
             output = self._output(stream)
             try:
                 stderr = self.engine.exec(source.encode(), timeout=timeout, on_stdout=output)
-            except ConnectionLost:
+            except ConnectionLost as lost:
                 if not self.attempts or self._reconnecting:
                     raise
                 self.reconnect()
+                if not self.retry_calls:
+                    raise ConnectionLost(
+                        f"{lost}; Belay reconnected and restored the board's recorded state, but did not run the "
+                        "call again (retry_calls=False): it may or may not have run"
+                    ) from None
                 output = self._output(stream)
                 stderr = self.engine.exec(source.encode(), timeout=timeout, on_stdout=output)
             if stderr and _helper_lost(stderr):

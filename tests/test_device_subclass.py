@@ -125,3 +125,18 @@ def test_without_attempts_a_lost_board_raises(board):
         _kill_board(device)
         with pytest.raises(ConnectionLost):
             device("1")
+
+
+def test_retry_calls_false_reconnects_and_restores_but_never_runs_the_call_twice(board):
+    # attempts= alone runs the call in flight again after a reconnect (at least once, as the original
+    # belay did); retry_calls=False restores the board's state and says the call may not have run.
+    with Device(board, attempts=1, retry_calls=False) as device:
+
+        @device.task
+        def triple(x):
+            return 3 * x
+
+        _kill_board(device)
+        with pytest.raises(ConnectionLost, match="may or may not have run"):
+            triple(2)
+        assert triple(2) == 6  # reconnected, and the task is defined again
