@@ -305,13 +305,36 @@ def apply_plan(
     listing: BoardListing,
     progress: Optional[SyncProgress] = None,
 ) -> None:
-    """Make the board match the plan: directories and uploads (batched by `Device.put`'s machinery), then removals."""
+    """Make the board match the plan: directories and uploads (batched by `Device.put`'s machinery), then removals.
+
+    Removals in the way of a write go first: a board file where the folder now has a directory, or a
+    board directory (and what is under it) where the folder now has a file.
+    """
+    needed_dirs = set(plan.mkdir)
+    for remote in plan.upload:
+        parent = posixpath.dirname(remote)
+        while parent not in ("/", ""):
+            needed_dirs.add(parent)
+            parent = posixpath.dirname(parent)
+    in_the_way = set(plan.upload) & set(plan.rmdir)  # directories where files go
+
+    def blocking(path: str) -> bool:
+        return path in needed_dirs or any(path == d or path.startswith(d + "/") for d in in_the_way)
+
+    first = [p for p in plan.delete if blocking(p)], [d for d in plan.rmdir if blocking(d)]
+    rest = [p for p in plan.delete if not blocking(p)], [d for d in plan.rmdir if not blocking(d)]
+    _remove(device, listing, *first)
     if plan.upload or plan.mkdir:
         data = {item.remote: item.data for item in host}
         contents = {listing.path(r): data[r] for r in plan.upload}
         device.files.write_many(contents, [listing.path(d) for d in plan.mkdir], progress=progress)
-    removals = [f"__import__('os').remove({listing.path(p)!r})" for p in plan.delete]
-    removals += [f"try:__import__('os').rmdir({d!r})\nexcept OSError:pass" for d in plan.rmdir]
+    _remove(device, listing, *rest)
+
+
+def _remove(device: DeviceApi, listing: BoardListing, files: list[str], dirs: list[str]) -> None:
+    """Remove board files, then directories (deepest first, as the plan orders them), in one call."""
+    removals = [f"__import__('os').remove({listing.path(p)!r})" for p in files]
+    removals += [f"try:__import__('os').rmdir({d!r})\nexcept OSError:pass" for d in dirs]
     if removals:
         device.run_statements("\n".join(removals))
 

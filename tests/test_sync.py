@@ -251,3 +251,24 @@ def test_a_frozen_board_fails_a_sync_with_its_timeout_not_with_no_hasher(tmp_pat
     finally:
         os.killpg(pid, signal.SIGCONT)
         device.close()
+
+
+def test_a_file_that_became_a_folder_and_back_is_repaired(tree_device, tmp_path):
+    # Once every later sync failed with [Errno 17] / [Errno 21] and never repaired the board.
+    import shutil
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "thing.py").write_text("A = 1\n")
+    tree_device.sync(folder, dst="/app")
+    (folder / "thing.py").unlink()
+    (folder / "thing.py").mkdir()
+    (folder / "thing.py" / "x.py").write_text("X = 1\n")
+    tree_device.sync(folder, dst="/app")
+    assert board_tree(tree_device)["/app/thing.py/x.py"] == b"X=1\n"
+    shutil.rmtree(folder / "thing.py")
+    (folder / "thing.py").write_text("B = 2\n")
+    plan = tree_device.sync(folder, dst="/app")
+    assert plan.upload == ["/app/thing.py"]
+    assert board_tree(tree_device)["/app/thing.py"] == b"B=2\n"
+    assert tree_device.sync(folder, dst="/app").upload == []
