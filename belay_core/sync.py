@@ -54,6 +54,10 @@ class SyncPlan:
         Board directories removed (not in the folder, not kept, empty after the deletes).
     hasher
         Name of the hasher that compared the files.
+    followed_links
+        Host file links in the folder (relative paths): their targets' contents were sent.
+    skipped_links
+        Host folder links in the folder (relative paths, ending in ``/``): not followed, nothing sent.
     """
 
     upload: list[str] = field(factory=list)
@@ -62,6 +66,8 @@ class SyncPlan:
     mkdir: list[str] = field(factory=list)
     rmdir: list[str] = field(factory=list)
     hasher: str = ""
+    followed_links: list[str] = field(factory=list)
+    skipped_links: list[str] = field(factory=list)
 
     @property
     def changes(self) -> int:
@@ -109,10 +115,13 @@ def collect_host_files(
     folder: Path,
     *,
     ignore: Optional[Iterable[str]] = None,
+    links: Optional[tuple[list[str], list[str]]] = None,
 ) -> list[Path]:
     """Files of ``folder`` to sync, with gitignore-style ``ignore`` patterns and ``.belayignore``.
 
     Patterns are relative to ``folder``: ``/build`` only at its top, ``docs/*.md`` under ``docs``.
+    A link to a file counts as that file; a link to a folder is not followed. ``links``, when given,
+    is ``(followed, skipped)``: the relative paths of both kinds are appended to it.
     """
     import pathspec
 
@@ -123,11 +132,15 @@ def collect_host_files(
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     files = []
     for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
         relative = path.relative_to(folder).as_posix()
-        if spec.match_file(relative):
+        if path.is_symlink() and path.is_dir():
+            if links is not None and not spec.match_file(relative + "/"):
+                links[1].append(relative + "/")
             continue
+        if not path.is_file() or spec.match_file(relative):
+            continue
+        if links is not None and path.is_symlink():
+            links[0].append(relative)
         files.append(path)
     return files
 
@@ -362,10 +375,11 @@ def sync(
         owned, keep = set(), []  # remove nothing
     keep = list(DEFAULT_KEEP_AT_ROOT if keep is None and dst == "/" else keep or [])
     keep = [k.strip("/") for k in keep if k.strip("/")]
+    links: tuple[list[str], list[str]] = ([], [])
     if folder.is_file():  # one file into dst, removing nothing (as the original belay)
         files, folder, owned = [folder], folder.parent, set()
     elif folder.is_dir():
-        files = collect_host_files(folder, ignore=ignore)
+        files = collect_host_files(folder, ignore=ignore, links=links)
     else:
         raise UsageError(f"cannot sync {str(folder)!r}: no such file or folder")
     flat = device.implementation.platform == "microbit"
@@ -382,6 +396,7 @@ def sync(
     kept = [join(dst, k) for k in keep]
     listing = board_listing(device, dst, kept)
     plan = plan_sync(host, listing.files, listing.dirs, dst, keep, hasher, owned)
+    plan.followed_links, plan.skipped_links = links
     if not listing.exists:  # create the destination and its missing parents first
         chain = []
         path = dst

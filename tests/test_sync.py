@@ -272,3 +272,24 @@ def test_a_file_that_became_a_folder_and_back_is_repaired(tree_device, tmp_path)
     assert plan.upload == ["/app/thing.py"]
     assert board_tree(tree_device)["/app/thing.py"] == b"B=2\n"
     assert tree_device.sync(folder, dst="/app").upload == []
+
+
+def test_links_in_the_folder_are_reported(tree_device, tmp_path):
+    # A file link's target was sent and a folder link skipped, both silently.
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "real.py").write_text("R = 1\n")
+    (folder / "alias.py").symlink_to(folder / "real.py")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "far.py").write_text("F = 1\n")
+    (folder / "shared").symlink_to(elsewhere, target_is_directory=True)
+    plan = tree_device.sync(folder, dst="/app")
+    assert plan.followed_links == ["alias.py"]
+    assert plan.skipped_links == ["shared/"]
+    tree = board_tree(tree_device, "/app")
+    assert tree["/app/alias.py"] == b"R=1\n" and "/app/shared" not in tree
+    result = CliRunner().invoke(cli, ["sync", "-d", "emu:unix", str(folder), "--dst", "/app"])
+    assert result.exit_code == 0, result.output
+    assert "alias.py: a link to a file, its target's content is sent" in result.output
+    assert "shared/: a link to a folder, not followed" in result.output

@@ -61,6 +61,10 @@ def sync(
     ):
         for path in paths:
             console.print(f"[{style}]{verb}{label}[/] {path}", highlight=False)
+    for path in plan.followed_links:
+        console.print(f"[yellow]link[/] {path}: a link to a file, its target's content is sent", highlight=False)
+    for path in plan.skipped_links:
+        console.print(f"[yellow]link[/] {path}: a link to a folder, not followed", highlight=False)
     console.print(
         f"{len(plan.upload)} {verb}uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} {verb}deleted "
         f"(hasher: {plan.hasher})",
