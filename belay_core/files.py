@@ -251,8 +251,10 @@ def __belay_T(p):
 def __belay_W(p,r):
  o=[]
  for e in __belay_Z.ilistdir(p) if __ILIST__ else((n,__belay_Z.stat(__belay_J(p,n))[0]) for n in __belay_Z.listdir(p)):
-  q=__belay_J(p,e[0]);d=e[1]&0x4000!=0
-  o.append((q,d,0 if d else e[3] if len(e)>3 and e[3]>=0 else __belay_Z.stat(q)[6]))
+  q=__belay_J(p,e[0]);t=e[1]
+  if t&0xF000 not in(0x4000,0x8000):t=__belay_Z.stat(q)[0]
+  d=t&0x4000!=0
+  o.append((q,d,0 if d else e[3] if len(e)>3 and e[3]>=0 and t==e[1] else __belay_Z.stat(q)[6]))
   if d and r:o+=__belay_W(q,r)
  return o
 def __belay_M(p):

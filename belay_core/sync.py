@@ -271,7 +271,9 @@ def __belay_sw(d,k):
   for e in it:
    p=(d if d!='/' else '')+'/'+e[0]
    if p in k:continue
-   if e[1]&0x4000:D.append(p);w(p)
+   t=e[1]
+   if t&0xF000 not in(0x4000,0x8000):t=os.stat(p)[0]
+   if t&0x4000:D.append(p);w(p)
    else:F[p]=__belay_hash(p)
  e=1
  if d!='/':

@@ -273,3 +273,28 @@ def test_transfers_from_several_threads_on_one_device_do_not_mix(tree_device, tm
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_board_links_are_followed_by_get_walk_and_sync(tmp_path):
+    # A link to a folder on the board (the unix port's filesystem is the host's) once failed `get`
+    # with EISDIR naming another file.
+    fs = tmp_path / "fs"
+    (fs / "dir" / "sub").mkdir(parents=True)
+    (fs / "dir" / "sub" / "a.txt").write_text("a")
+    (fs / "dir" / "link").symlink_to(fs / "dir" / "sub", target_is_directory=True)
+    (fs / "dir" / "file_link").symlink_to(fs / "dir" / "sub" / "a.txt")
+    with Device(f"emu:unix?fs={fs}") as device:
+        got = device.get("/dir", tmp_path / "out")
+        assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in got) == [
+            "file_link",
+            "link/a.txt",
+            "sub/a.txt",
+        ]
+        assert (tmp_path / "out" / "file_link").read_text() == "a"
+        walked = {info.path: (info.is_dir, info.size) for info in device.files.walk("/dir")}
+        assert walked["/dir/link"] == (True, 0) and walked["/dir/file_link"] == (False, 1)
+        host = tmp_path / "host"
+        (host / "link").mkdir(parents=True)
+        (host / "link" / "a.txt").write_text("a")
+        plan = device.sync(host, dst="/dir")
+        assert "/dir/link/a.txt" in plan.unchanged
