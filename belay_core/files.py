@@ -313,12 +313,25 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _serialised(method: _Method) -> _Method:
-    """Run a `BoardFiles` method under the session's lock: a transfer is many calls, never interleaved."""
+    """Run a `BoardFiles` method under the session's lock: a transfer is many calls, never interleaved.
+
+    When the board's state was restored meanwhile (a reconnect with ``attempts=``), the helpers and
+    the open file are gone: the whole transfer is done again from its start, as the session retries
+    calls (unless ``retry_calls=False``), never left half done.
+    """
 
     @functools.wraps(method)
     def serialised(self: BoardFiles, *args: Any, **kwargs: Any) -> Any:
-        with self.session.lock:
-            return method(self, *args, **kwargs)
+        session = self.session
+        with session.lock:
+            for redo in range(session.attempts + 1):
+                replays = session.replays
+                try:
+                    return method(self, *args, **kwargs)
+                except BelayError:
+                    if session.replays == replays or not session.retry_calls or redo == session.attempts:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     return serialised  # type: ignore[return-value]
 

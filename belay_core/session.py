@@ -139,6 +139,9 @@ class Session:
         self.timeout = timeout
         self.attempts = attempts
         self.retry_calls = retry_calls
+        self.replays = 0
+        """How many times the board's state was restored (soft reset, reconnect, a reboot seen): work that
+        spans calls (a file transfer) sees from it that the board lost what it had set up."""
         self.stream_out = stream_out
         self.pacing = pacing
         self.max_history = max_history
@@ -207,6 +210,7 @@ class Session:
             When more calls were recorded than ``max_history``: the replay stops short of the latest
             state, so it is refused (the board code and start-up code are restored).
         """
+        self.replays += 1
         self._deferred.clear()
         self._start()
         self.clock.reset()

@@ -298,3 +298,26 @@ def test_board_links_are_followed_by_get_walk_and_sync(tmp_path):
         (host / "link" / "a.txt").write_text("a")
         plan = device.sync(host, dst="/dir")
         assert "/dir/link/a.txt" in plan.unchanged
+
+
+def test_a_reconnect_in_the_middle_of_a_put_redoes_it_whole(tmp_path):
+    # Once the next chunk failed with NameError: __belay_F and a truncated file stayed on the board.
+    import os
+    import random
+
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    data = random.Random(1).randbytes(200_000)
+    local = tmp_path / "big.bin"
+    local.write_bytes(data)
+    with Device(f"emu:unix?fs={fs}", attempts=2) as device:
+        seen: list[int] = []
+
+        def progress(path: str, done: int, total: int) -> None:
+            seen.append(done)
+            if len(seen) == 3:  # the line breaks with the file half written
+                os.killpg(device.session.transport.process.pid, 9)
+
+        device.put(local, "/big.bin", progress=progress)
+        assert (fs / "big.bin").read_bytes() == data
+        assert device.files.read_bytes("/big.bin") == data
