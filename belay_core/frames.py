@@ -83,6 +83,8 @@ def __belay_x(s):
 
 MARK = b"\x02"
 KINDS = b"ROPSX"
+MAX_DIGITS = 12
+"""Most digits of a frame's length or ticks: longer is not a frame (so endless digits are never held)."""
 
 
 @define(eq=False)
@@ -246,6 +248,8 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
     i = at + 1
     while i < end and 48 <= data[i] <= 57:
         i += 1
+    if i - at - 1 > MAX_DIGITS:  # no frame has such a length: text, never held back without end
+        return 0, None
     if i == end:
         return -1, None
     if i == at + 1:
@@ -256,6 +260,8 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         j = i + 1
         while j < end and 48 <= data[j] <= 57:
             j += 1
+        if j - i - 1 > MAX_DIGITS:
+            return 0, None
         if j == end:
             return -1, None
         if j == i + 1:

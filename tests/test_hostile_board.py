@@ -49,3 +49,15 @@ def test_a_malformed_firmware_description_is_a_protocol_error(info):
 
     with pytest.raises(ProtocolError, match="described its firmware"):
         Implementation.from_board(info)
+
+
+def test_endless_digits_after_a_frame_mark_are_not_held_back(tree_device):
+    # A frame's start followed by digits that never end was held back, growing without bound.
+    import io
+
+    out = io.StringIO()
+    text = tree_device(
+        "import sys\nsys.stdout.write(__belay_m + 'R' + '9' * 5000 + ':x\\n')\nprint('after')", stream_out=out
+    )
+    assert text is None
+    assert out.getvalue().endswith("9" * 100 + ":x\nafter\n")
