@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from attrs import define
 
-from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError, UnsafeBoardPathError
+from belay_core.errors import BelayError, DeviceError, FeatureUnavailableError, ProtocolError, UnsafeBoardPathError
 
 if TYPE_CHECKING:
     from belay_core.session import Session
@@ -170,10 +170,24 @@ def _about(path: str) -> Iterator[None]:
     try:
         yield
     except DeviceError as exc:
+        if _DAMAGED in exc.traceback:
+            raise ProtocolError(
+                f"{path!r}: a piece of the file was damaged on the line on its way to the board (its sum did "
+                "not match); the board's copy is incomplete: write it again"
+            ) from None
         code = _board_errno(exc)
         if code is None:
             raise
         raise _path_error(code, path) from exc
+
+
+_DAMAGED = "__belay_damaged"
+_CHECKED_WRITE = f"""\
+def __belay_V(b,s):
+ if sum(b)&65535!=s:raise ValueError('{_DAMAGED}')
+ __belay_F.write(b)
+"""
+"""Board side of a put: each piece is written only if it arrived as sent (its byte sum matches)."""
 
 
 def _board_errno(exc: DeviceError) -> Optional[int]:
@@ -288,7 +302,7 @@ def __belay_G(p,n):
  return __ENCODE__(__belay_F.read(n))
 def __belay_P(v):
  v=repr(v)
- print(__belay_m+'R%d:'%len(v),end='')
+ print(__belay_m+'R%d,%d:'%(len(v),sum(bytes(v,'utf8'))&65535),end='')
  print(v)
 """
 
@@ -794,18 +808,19 @@ class BoardFiles:
         progress: Optional[TransferProgress] = None,
     ) -> list[Piece]:
         if features.base64:
-            extra = f"__belay_D=__import__({features.base64!r}).a2b_base64\n"
+            extra = f"__belay_D=__import__({features.base64!r}).a2b_base64\n" + _CHECKED_WRITE
 
             def encode(data: bytes) -> str:
-                return f"__belay_F.write(__belay_D({binascii.b2a_base64(data, newline=False).decode()!r}))\n"
+                text = binascii.b2a_base64(data, newline=False).decode()
+                return f"__belay_V(__belay_D({text!r}),{sum(data) & 0xFFFF})\n"
 
         else:
-            extra = ""
+            extra = _CHECKED_WRITE
 
             def encode(data: bytes) -> str:
-                return f"__belay_F.write({bytes_literal(data)})\n"
+                return f"__belay_V({bytes_literal(data)},{sum(data) & 0xFFFF})\n"
 
-        cleanup = self._cleanup(features, "__belay_D" if features.base64 else "")
+        cleanup = self._cleanup(features, "__belay_D,__belay_V" if features.base64 else "__belay_V")
         mem_free, stat = self._begin(features, extra, f"__belay_T({target!r})", target, cleanup)
         try:
             dirs, pieces = plan(None if stat is None else (bool(stat[0]), int(stat[1])))

@@ -3,8 +3,10 @@
 The board side (`EMITTER`, board code Belay defines at connect; kept small: the micro:bit's whole heap
 is 9 KiB) prints a frame last, after all of the call's output::
 
-    \\x02 TOKEN KIND LENGTH [@ TICKS] : PAYLOAD \\n
+    \\x02 TOKEN KIND LENGTH , SUM [@ TICKS] : PAYLOAD \\n
 
+``SUM`` is the sum of the payload's UTF-8 bytes modulo 65536: with ``LENGTH`` it turns a byte the
+line dropped, added or flipped into a `belay_core.errors.ProtocolError`, never a wrong value.
 ``TOKEN`` is four random letters chosen for each connection (`new_token`), so nothing a program
 prints (a ``\\x02``, or text shaped like a frame) is ever taken for one: output is passed on as
 printed. ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value),
@@ -55,7 +57,7 @@ __belay_o={{}}
 __belay_g={{}}
 __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
-__belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg=print,len,repr,type,exec,globals
+__belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg,__belay_bs,__belay_bb=print,len,repr,type,exec,globals,sum,bytes
 __belay_bc=getattr(__import__('builtins'),'compile',None)
 def __belay_n(t):
  try:return t.__name__
@@ -63,7 +65,7 @@ def __belay_n(t):
 def __belay_tk(c):
  return'@%d'%__import__('time').ticks_ms()if c else''
 def __belay_f(k,s,c=''):
- __belay_bp('%s%s%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),c,s),end='')
+ __belay_bp('%s%s%d,%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),__belay_bs(__belay_bb(s,'utf8'))&65535,c,s),end='')
 def __belay_r(v,p=0,c=0):
  t=__belay_bt(v)
  if t in(__belay_S if p else __belay_L):__belay_f('R',__belay_br(v),__belay_tk(c))
@@ -95,6 +97,8 @@ class Frame:
     payload: str
     ticks: Optional[int] = None
     newline: bool = True
+    damaged: bool = False
+    """The payload does not match its length and sum: the line changed it on the way."""
 
 
 class ResultFilter:
@@ -255,6 +259,19 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
     if i == at + 1:
         return 0, None
     length = int(data[at + 1 : i])
+    checksum: Optional[int] = None
+    if data[i] == 44:  # ",": the payload's byte sum
+        j = i + 1
+        while j < end and 48 <= data[j] <= 57:
+            j += 1
+        if j - i - 1 > MAX_DIGITS:
+            return 0, None
+        if j == end:
+            return -1, None
+        if j == i + 1:
+            return 0, None
+        checksum = int(data[i + 1 : j])
+        i = j
     ticks: Optional[int] = None
     if data[i] == 64:  # "@": the board's clock
         j = i + 1
@@ -277,12 +294,15 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
     head = body[:length]
     if head.isascii():  # the common case: a repr is ASCII, one byte a character
         payload, used = head.decode("ascii"), length
+        damaged = checksum is not None and sum(head) & 0xFFFF != checksum
     else:
         text = body.decode("utf-8", errors="ignore")
         if len(text) < length:
             return -1, None
         payload = text[:length]
-        used = len(payload.encode("utf-8"))
+        encoded = payload.encode("utf-8")
+        used = len(encoded)
+        damaged = checksum is not None and (sum(encoded) & 0xFFFF != checksum or body[:used] != encoded)
     after = body[used:]
     if after[:1] == b"\r":
         if len(after) < 2 and not final:
@@ -294,7 +314,8 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         return -1, None
     else:
         newline = 0  # a frame printed in two writes with a thread's text before its newline
-    return i + 1 + used + newline - at, Frame(chr(data[at]), payload, ticks, newline=bool(newline) or final)
+    frame = Frame(chr(data[at]), payload, ticks, newline=bool(newline) or final, damaged=damaged)
+    return i + 1 + used + newline - at, frame
 
 
 def new_token() -> str:

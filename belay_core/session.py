@@ -24,6 +24,7 @@ from belay_core.errors import (
     DeviceResetError,
     MaxHistoryLengthError,
     NotBelayResponseError,
+    ProtocolError,
 )
 from belay_core.frames import EMITTER, Frame, ResultFilter, decode, new_token
 from belay_core.implementation import Implementation
@@ -461,6 +462,12 @@ class Session:
             if self._caught_exit:
                 text = unwrap_exit_frames(text)
             raise device_error(remap(text, self.origins, origin))
+        if frame is not None and frame.damaged:
+            raise ProtocolError(
+                f"the board's answer was damaged on the line ({frame.kind} frame of {len(frame.payload)} characters "
+                f"starting {frame.payload[:40]!r} does not match its length and sum); the call ran on the board, "
+                "its result is lost"
+            )
         return frame
 
     def _exited(self, exit_frame: Optional[Frame], rebooted: bool) -> None:

@@ -61,3 +61,20 @@ def test_endless_digits_after_a_frame_mark_are_not_held_back(tree_device):
     )
     assert text is None
     assert out.getvalue().endswith("9" * 100 + ":x\nafter\n")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["s[:1] + s[2:]", "s.replace('2', '3', 1)", "s[:-1]", "'9' + s[1:]"],
+    ids=["dropped", "flipped", "last dropped", "first changed"],
+)
+def test_a_result_damaged_on_the_line_is_a_protocol_error_never_a_wrong_value(device, damage):
+    # A dropped or flipped byte once turned 12345 into 1245 or 13345.
+    from belay_core.errors import ProtocolError
+    from belay_testing.hostile import damage_results
+
+    damage_results(device, damage)
+    with pytest.raises(ProtocolError, match="damaged on the line"):
+        device("12345")
+    device.soft_reset()
+    assert device("12345") == 12345

@@ -51,3 +51,17 @@ def answer_results_with(device: Any, payload: str, kind: str = "R") -> None:
     frame; `Device.soft_reset` restores the real one.
     """
     device(f"__belay_r = lambda v, p=0, c=0: __belay_f({kind!r}, {payload})")
+
+
+def damage_results(device: Any, damage: str) -> None:
+    """Make the board's result frames arrive damaged, as a noisy line would deliver them.
+
+    ``damage`` is a board expression of ``s``, the payload, giving what goes out instead
+    (``"s[:1] + s[2:]"`` drops a byte, ``"s.replace('2', '3', 1)"`` flips one); the frame's length
+    and sum still describe the payload as it was. `Device.soft_reset` restores the real frames.
+    """
+    device(
+        "def __belay_f(k, s, c=''):\n"
+        f"    __belay_bp('%s%s%d,%d%s:%s\\n' % (__belay_m, k, len(s), sum(bytes(s, 'utf8')) & 65535, c, {damage}),"
+        " end='')"
+    )
