@@ -70,6 +70,7 @@ def _pump(source: int, sink: int, transform: object) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Relay between the host (stdin and stdout) and the board command, damaging as told; the board's exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--change-after", required=True, help="the text after which a byte is changed")
     parser.add_argument("--skip", type=int, default=5, help="letters or digits left alone after the mark")
