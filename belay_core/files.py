@@ -263,13 +263,15 @@ def __belay_T(p):
  except OSError:return None
  return(s[0]&0x4000!=0,0 if s[0]&0x4000 else s[6])
 def __belay_W(p,r):
- o=[]
- for e in __belay_Z.ilistdir(p) if __ILIST__ else((n,__belay_Z.stat(__belay_J(p,n))[0]) for n in __belay_Z.listdir(p)):
-  q=__belay_J(p,e[0]);t=e[1]
-  if t&0xF000 not in(0x4000,0x8000):t=__belay_Z.stat(q)[0]
-  d=t&0x4000!=0
-  o.append((q,d,0 if d else e[3] if len(e)>3 and e[3]>=0 and t==e[1] else __belay_Z.stat(q)[6]))
-  if d and r:o+=__belay_W(q,r)
+ o=[];s=[p]
+ while s:
+  p=s.pop()
+  for e in __belay_Z.ilistdir(p) if __ILIST__ else((n,__belay_Z.stat(__belay_J(p,n))[0]) for n in __belay_Z.listdir(p)):
+   q=__belay_J(p,e[0]);t=e[1]
+   if t&0xF000 not in(0x4000,0x8000):t=__belay_Z.stat(q)[0]
+   d=t&0x4000!=0
+   o.append((q,d,0 if d else e[3] if len(e)>3 and e[3]>=0 and t==e[1] else __belay_Z.stat(q)[6]))
+   if d and r:s.append(q)
  return o
 def __belay_M(p):
  try:__belay_Z.mkdir(p)
@@ -302,7 +304,7 @@ def __belay_G(p,n):
  return __ENCODE__(__belay_F.read(n))
 def __belay_P(v):
  v=repr(v)
- print(__belay_m+'R%d,%d:'%(len(v),sum(bytes(v,'utf8'))&65535),end='')
+ print(__belay_m+'R%d,%d:'%(len(v),__belay_cs(v)),end='')
  print(v)
 """
 
@@ -862,7 +864,15 @@ class BoardFiles:
                         left -= len(data)
                         piece.done += len(data)
                     lines.append("__belay_F.close()\n__belay_F=None\n")
-            sizes = "__belay_r((" + "".join(f"__belay_T({p.remote!r})[1]," for p in pieces) + "))\n"
+            # In statements of at most 100 items: one display of thousands overflows a small Python stack.
+            sizes = (
+                "__belay_z=[]\n"
+                + "".join(
+                    "__belay_z+=(" + "".join(f"__belay_T({p.remote!r})[1]," for p in pieces[at : at + 100]) + ")\n"
+                    for at in range(0, len(pieces), 100)
+                )
+                + "__belay_r(__belay_z)\ndel __belay_z\n"
+            )
             with _about(current):
                 found = self.session.value("".join(lines) + sizes + cleanup)
         except BaseException:

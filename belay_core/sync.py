@@ -264,31 +264,49 @@ _PREPARED_MAX = 4096
 _WALK = """\
 def __belay_sw(d,k):
  import os
- F={};D=[]
- def w(d):
-  try:it=os.ilistdir(d)
-  except OSError:return
-  for e in it:
-   p=(d if d!='/' else '')+'/'+e[0]
-   if p in k:continue
-   t=e[1]
-   if t&0xF000 not in(0x4000,0x8000):t=os.stat(p)[0]
-   if t&0x4000:D.append(p);w(p)
-   else:F[p]=__belay_hash(p)
+ global __belay_sq
  e=1
  if d!='/':
   try:os.stat(d)
   except OSError:e=0
  l=hasattr(os,'ilistdir')
- if l:w(d)
- else:
-  for n in os.listdir():
-   if '/'+n not in k:F['/'+n]=__belay_hash(n)
- return F,D,e,l
+ def g():
+  if not l:
+   for n in os.listdir():
+    if '/'+n not in k:yield '/'+n,n,0
+   return
+  s=[d]
+  while s:
+   q=s.pop()
+   try:it=os.ilistdir(q)
+   except OSError:continue
+   for x in it:
+    p=(q if q!='/' else '')+'/'+x[0]
+    if p in k:continue
+    t=x[1]
+    if t&0xF000 not in(0x4000,0x8000):t=os.stat(p)[0]
+    if t&0x4000:s.append(p);yield p,p,1
+    else:yield p,p,0
+ __belay_sq=g()
+ return e,l
+def __belay_sn(n):
+ F={};D=[]
+ for p,b,t in __belay_sq:
+  if t:D.append(p)
+  else:F[p]=__belay_hash(b)
+  n-=1
+  if not n:return F,D,0
+ return F,D,1
 """
-"""Board side of the listing: every file under ``d`` with its hash, and the directories, skipping
-the kept paths ``k``; whether ``d`` exists; whether the filesystem has folders (the micro:bit's is
-flat, without ``ilistdir``)."""
+"""Board side of the listing, walked without recursion and answered in pieces: ``__belay_sw(d, k)``
+starts a walk of ``d`` skipping the kept paths ``k`` and says whether ``d`` exists and whether the
+filesystem has folders (the micro:bit's is flat, without ``ilistdir``); each ``__belay_sn(n)`` gives
+the next ``n`` entries (files with their hash, directories) and whether the walk is done."""
+
+LISTING_PIECE = 200
+"""Entries per round trip of a listing on boards with folders (one round trip for most projects)."""
+LISTING_PIECE_FLAT = 40
+"""Entries per round trip on a flat filesystem (the micro:bit's 9 KiB heap holds the answer)."""
 
 
 @define
@@ -307,9 +325,21 @@ class BoardListing:
 
 
 def board_listing(device: DeviceApi, dst: str, kept: Iterable[str]) -> BoardListing:
-    """Hashes of the board files under ``dst`` and its directories, in one round trip."""
-    source = _WALK + f"__belay_r(__belay_sw({dst!r},{set(kept) or '{None}'!r}))\ndel __belay_sw"
-    files, dirs, exists, tree = device.session.value(source)
+    """Hashes of the board files under ``dst`` and its directories: one round trip, more for big trees.
+
+    The board answers in pieces of at most `LISTING_PIECE` entries, so no tree is too big for its heap.
+    """
+    flat = device.implementation.platform == "microbit"
+    piece = LISTING_PIECE_FLAT if flat else LISTING_PIECE
+    source = _WALK + f"__belay_r((__belay_sw({dst!r},{set(kept) or '{None}'!r}),__belay_sn({piece})))\n"
+    try:
+        (exists, tree), (files, dirs, done) = device.session.value(source)
+        while not done:
+            more, more_dirs, done = device.session.value(f"__belay_r(__belay_sn({piece}))")
+            files.update(more)
+            dirs.extend(more_dirs)
+    finally:  # with the next call, no round trip of its own
+        device.defer("__belay_sw=__belay_sn=__belay_sq=None\ndel __belay_sw,__belay_sn,__belay_sq")
     return BoardListing(files, dirs, bool(exists), bool(tree))
 
 

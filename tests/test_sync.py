@@ -293,3 +293,25 @@ def test_links_in_the_folder_are_reported(tree_device, tmp_path):
     assert result.exit_code == 0, result.output
     assert "alias.py: a link to a file, its target's content is sent" in result.output
     assert "shared/: a link to a folder, not followed" in result.output
+
+
+def test_big_trees_sync_again_and_walk(tree_board, tmp_path):
+    # After syncing 2,000 small files (or a tree 400 folders deep) every later sync once failed on the
+    # board with MemoryError / RecursionError: the listing is walked without recursion, answered in pieces.
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(2000):
+        (many / f"f{i}.py").write_text(f"X = {i}\n")
+    deep = tmp_path / "deep"
+    leaf = deep.joinpath(*["d"] * 400)
+    leaf.mkdir(parents=True)
+    (leaf / "leaf.py").write_text("L = 1\n")
+    with Device(tree_board) as device:
+        assert len(device.sync(many, dst="/many").upload) == 2000
+        (many / "f0.py").unlink()
+        plan = device.sync(many, dst="/many")
+        assert plan.upload == [] and plan.delete == ["/many/f0.py"] and len(plan.unchanged) == 1999
+    with Device(tree_board) as device:
+        assert device.sync(deep, dst="/deep").upload == ["/deep" + "/d" * 400 + "/leaf.py"]
+        assert device.sync(deep, dst="/deep").unchanged == ["/deep" + "/d" * 400 + "/leaf.py"]
+        assert len(device.files.walk("/deep")) == 401
