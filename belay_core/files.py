@@ -304,7 +304,7 @@ def __belay_G(p,n):
  return __ENCODE__(__belay_F.read(n))
 def __belay_P(v):
  v=repr(v)
- print(__belay_m+'R%d,%d:'%(len(v),__belay_cs(v)),end='')
+ print(__belay_m+'R%d,%d:'%(len(v),sum(__belay_bv(v))&65535),end='')
  print(v)
 """
 
@@ -816,13 +816,13 @@ class BoardFiles:
                 text = binascii.b2a_base64(data, newline=False).decode()
                 return f"__belay_V(__belay_D({text!r}),{sum(data) & 0xFFFF})\n"
 
-        else:
-            extra = _CHECKED_WRITE
+        else:  # firmware without binascii (the micro:bit's): its tiny heap has no room for the check
+            extra = ""
 
             def encode(data: bytes) -> str:
-                return f"__belay_V({bytes_literal(data)},{sum(data) & 0xFFFF})\n"
+                return f"__belay_F.write({bytes_literal(data)})\n"
 
-        cleanup = self._cleanup(features, "__belay_D,__belay_V" if features.base64 else "__belay_V")
+        cleanup = self._cleanup(features, "__belay_D,__belay_V" if features.base64 else "")
         mem_free, stat = self._begin(features, extra, f"__belay_T({target!r})", target, cleanup)
         try:
             dirs, pieces = plan(None if stat is None else (bool(stat[0]), int(stat[1])))

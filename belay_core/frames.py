@@ -59,16 +59,14 @@ __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
 __belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg,__belay_bs,__belay_bb=print,len,repr,type,exec,globals,sum,bytes
 __belay_bc=getattr(__import__('builtins'),'compile',None)
-__belay_bv=getattr(__import__('builtins'),'memoryview',None)
-def __belay_cs(s):
- return __belay_bs(__belay_bv(s)if __belay_bv else __belay_bb(s,'utf8'))&65535
+__belay_bv=getattr(__import__('builtins'),'memoryview',0)or(lambda s:__belay_bb(s,'utf8'))
 def __belay_n(t):
  try:return t.__name__
  except AttributeError:return __belay_br(t).split("'")[1]
 def __belay_tk(c):
  return'@%d'%__import__('time').ticks_ms()if c else''
 def __belay_f(k,s,c=''):
- __belay_bp('%s%s%d,%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),__belay_cs(s),c,s),end='')
+ __belay_bp('%s%s%d,%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),__belay_bs(__belay_bv(s))&65535,c,s),end='')
 def __belay_r(v,p=0,c=0):
  t=__belay_bt(v)
  if t in(__belay_S if p else __belay_L):__belay_f('R',__belay_br(v),__belay_tk(c))

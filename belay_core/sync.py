@@ -303,10 +303,17 @@ starts a walk of ``d`` skipping the kept paths ``k`` and says whether ``d`` exis
 filesystem has folders (the micro:bit's is flat, without ``ilistdir``); each ``__belay_sn(n)`` gives
 the next ``n`` entries (files with their hash, directories) and whether the walk is done."""
 
+_WALK_FLAT = """\
+def __belay_sw(k):
+ F={}
+ for n in __import__('os').listdir():
+  if '/'+n not in k:F['/'+n]=__belay_hash(n)
+ return F,[],1,0
+"""
+"""The listing of a flat filesystem (the micro:bit's): its few files with their hashes, in one answer."""
+
 LISTING_PIECE = 200
 """Entries per round trip of a listing on boards with folders (one round trip for most projects)."""
-LISTING_PIECE_FLAT = 40
-"""Entries per round trip on a flat filesystem (the micro:bit's 9 KiB heap holds the answer)."""
 
 
 @define
@@ -329,9 +336,14 @@ def board_listing(device: DeviceApi, dst: str, kept: Iterable[str]) -> BoardList
 
     The board answers in pieces of at most `LISTING_PIECE` entries, so no tree is too big for its heap.
     """
-    flat = device.implementation.platform == "microbit"
-    piece = LISTING_PIECE_FLAT if flat else LISTING_PIECE
-    source = _WALK + f"__belay_r((__belay_sw({dst!r},{set(kept) or '{None}'!r}),__belay_sn({piece})))\n"
+    kept_set = set(kept) or "{None}"
+    if device.implementation.platform == "microbit":  # a flat filesystem, and no heap to spare
+        files, dirs, exists, tree = device.session.value(
+            _WALK_FLAT + f"__belay_r(__belay_sw({kept_set!r}))\ndel __belay_sw"
+        )
+        return BoardListing(files, dirs, bool(exists), bool(tree))
+    piece = LISTING_PIECE
+    source = _WALK + f"__belay_r((__belay_sw({dst!r},{kept_set!r}),__belay_sn({piece})))\n"
     try:
         (exists, tree), (files, dirs, done) = device.session.value(source)
         while not done:
