@@ -19,6 +19,7 @@ import io
 import os
 import posixpath
 import re
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
@@ -184,7 +185,7 @@ def _about(path: str) -> Iterator[None]:
 _DAMAGED = "__belay_damaged"
 _CHECKED_WRITE = f"""\
 def __belay_V(b,s):
- if sum(b)&65535!=s:raise ValueError('{_DAMAGED}')
+ if __belay_bk(b)!=s:raise ValueError('{_DAMAGED}')
  __belay_F.write(b)
 """
 """Board side of a put: each piece is written only if it arrived as sent (its byte sum matches)."""
@@ -304,7 +305,7 @@ def __belay_G(p,n):
  return __ENCODE__(__belay_F.read(n))
 def __belay_P(v):
  v=repr(v)
- print(__belay_m+'R%d,%d:'%(len(v),sum(__belay_bv(v))&65535),end='')
+ print(__belay_m+'R%d%s%d:'%(len(v),__belay_bj,__belay_bk(v)),end='')
  print(v)
 """
 
@@ -814,7 +815,7 @@ class BoardFiles:
 
             def encode(data: bytes) -> str:
                 text = binascii.b2a_base64(data, newline=False).decode()
-                return f"__belay_V(__belay_D({text!r}),{sum(data) & 0xFFFF})\n"
+                return f"__belay_V(__belay_D({text!r}),{zlib.crc32(data)})\n"
 
         else:  # firmware without binascii (the micro:bit's): its tiny heap has no room for the check
             extra = ""

@@ -3,10 +3,11 @@
 The board side (`EMITTER`, board code Belay defines at connect; kept small: the micro:bit's whole heap
 is 9 KiB) prints a frame last, after all of the call's output::
 
-    \\x02 TOKEN KIND LENGTH , SUM [@ TICKS] : PAYLOAD \\n
+    \\x02 TOKEN KIND LENGTH ; CRC [@ TICKS] : PAYLOAD \\n
 
-``SUM`` is the sum of the payload's UTF-8 bytes modulo 65536: with ``LENGTH`` it turns a byte the
-line dropped, added or flipped into a `belay_core.errors.ProtocolError`, never a wrong value.
+``CRC`` is the CRC-32 of the payload's UTF-8 bytes (``binascii.crc32``), or, on firmware without it
+(the micro:bit's), ``, SUM``: their sum modulo 65536. With ``LENGTH`` it turns a byte the line dropped
+or changed into a `belay_core.errors.ProtocolError`, never a wrong value.
 ``TOKEN`` is four random letters chosen for each connection (`new_token`), so nothing a program
 prints (a ``\\x02``, or text shaped like a frame) is ever taken for one: output is passed on as
 printed. ``KIND`` is ``R`` (the repr of a plain value), ``O`` (``type:repr`` of any other value),
@@ -35,6 +36,7 @@ import codecs
 import os
 import sys
 import warnings
+import zlib
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from attrs import define
@@ -59,14 +61,15 @@ __belay_S=(int,float,str,bool,type(None),bytes)
 __belay_L=__belay_S+(list,tuple,dict,set)
 __belay_bp,__belay_bl,__belay_br,__belay_bt,__belay_be,__belay_bg,__belay_bs,__belay_bb=print,len,repr,type,exec,globals,sum,bytes
 __belay_bc=getattr(__import__('builtins'),'compile',None)
-__belay_bv=getattr(__import__('builtins'),'memoryview',0)or(lambda s:__belay_bb(s,'utf8'))
+try:__belay_bk,__belay_bj=__import__('binascii').crc32,';'
+except (ImportError,AttributeError):__belay_bk,__belay_bj=lambda s:__belay_bs(__belay_bb(s,'utf8'))&65535,','
 def __belay_n(t):
  try:return t.__name__
  except AttributeError:return __belay_br(t).split("'")[1]
 def __belay_tk(c):
  return'@%d'%__import__('time').ticks_ms()if c else''
 def __belay_f(k,s,c=''):
- __belay_bp('%s%s%d,%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),__belay_bs(__belay_bv(s))&65535,c,s),end='')
+ __belay_bp('%s%s%d%s%d%s:%s\\n'%(__belay_m,k,__belay_bl(s),__belay_bj,__belay_bk(s),c,s),end='')
 def __belay_r(v,p=0,c=0):
  t=__belay_bt(v)
  if t in(__belay_S if p else __belay_L):__belay_f('R',__belay_br(v),__belay_tk(c))
@@ -261,7 +264,8 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         return 0, None
     length = int(data[at + 1 : i])
     checksum: Optional[int] = None
-    if data[i] == 44:  # ",": the payload's byte sum
+    crc = data[i] == 59  # ";": the payload's CRC-32
+    if crc or data[i] == 44:  # ",": the payload's byte sum
         j = i + 1
         while j < end and 48 <= data[j] <= 57:
             j += 1
@@ -295,7 +299,7 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
     head = body[:length]
     if head.isascii():  # the common case: a repr is ASCII, one byte a character
         payload, used = head.decode("ascii"), length
-        damaged = checksum is not None and sum(head) & 0xFFFF != checksum
+        damaged = checksum is not None and (zlib.crc32(head) if crc else sum(head) & 0xFFFF) != checksum
     else:
         text = body.decode("utf-8", errors="ignore")
         if len(text) < length:
@@ -303,7 +307,9 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         payload = text[:length]
         encoded = payload.encode("utf-8")
         used = len(encoded)
-        damaged = checksum is not None and (sum(encoded) & 0xFFFF != checksum or body[:used] != encoded)
+        damaged = checksum is not None and (
+            (zlib.crc32(encoded) if crc else sum(encoded) & 0xFFFF) != checksum or body[:used] != encoded
+        )
     after = body[used:]
     if after[:1] == b"\r":
         if len(after) < 2 and not final:

@@ -62,6 +62,6 @@ def damage_results(device: Any, damage: str) -> None:
     """
     device(
         "def __belay_f(k, s, c=''):\n"
-        f"    __belay_bp('%s%s%d,%d%s:%s\\n' % (__belay_m, k, len(s), sum(__belay_bv(s)) & 65535, c, {damage}),"
+        f"    __belay_bp('%s%s%d%s%d%s:%s\\n' % (__belay_m, k, len(s), __belay_bj, __belay_bk(s), c, {damage}),"
         " end='')"
     )
