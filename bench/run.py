@@ -91,6 +91,8 @@ class Session:
     put: Optional[Callable[[Path, str], Any]] = None
     get: Optional[Callable[[str, Path], Any]] = None
     sync: Optional[Callable[[Path], Optional[int]]] = None
+    heap: Optional[Callable[[], int]] = None
+    """The board's free heap after a collection (for the soak rows)."""
 
 
 class Turnarounds:
@@ -132,6 +134,7 @@ def ours(board: str) -> Session:
         put=device.put,
         get=device.get,
         sync=lambda folder: len(device.sync(folder, dst="/").upload),
+        heap=lambda: device(HEAP),
     )
 
 
@@ -182,6 +185,7 @@ def belay(board: str) -> Session:
         put=lambda local, remote: device._board.fs_put(str(local), remote),
         get=lambda remote, local: device._board.fs_get(remote, str(local)),
         sync=lambda folder: device.sync(folder, dst="/"),
+        heap=lambda: device(HEAP),
     )
 
 
@@ -476,6 +480,35 @@ def measure_files(session: Session, runs: int, sync_files: int, result: dict[str
                 raise RuntimeError("the file got back differs from the file put")
 
 
+SOAK_CALLS_PER_N = 10
+SOAK_SYNCS_PER_RUN = 4
+"""The soak rows run ``10 * n`` calls and ``4 * --file-runs`` unchanged syncs (2,000 and 20 by default)."""
+
+HEAP = "__import__('gc').collect() or __import__('gc').mem_free()"
+"""The board's free heap after a collection."""
+
+
+def measure_soak(session: Session, calls: int, syncs: int, sync_files: int, result: dict[str, Any]) -> None:
+    """``calls`` evaluations of ``0``, then ``syncs`` unchanged syncs: how the board's free heap and the
+    host's peak memory changed (both stay flat when nothing leaks)."""
+    if session.heap is None or not calls:
+        return
+    import resource
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "soak"
+        make_project(root, sync_files)
+        if session.sync and syncs:
+            session.sync(root)
+        before, peak = session.heap(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(calls):
+            session.call()
+        for _ in range(syncs if session.sync else 0):
+            session.sync(root)
+        result["soak_heap_change"] = session.heap() - before
+        result["soak_host_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+
+
 def measure(
     name: str, board: str, n: int, warmup: int, generator_runs: int, file_runs: int = 0, sync_files: int = 0
 ) -> dict[str, Any]:
@@ -510,6 +543,7 @@ def measure(
             result["task_s"] = timed(lambda: add(1, 2), n, warmup)
             result["generator_s"] = timed(lambda: sum(gen(GENERATOR_VALUES)), generator_runs)
         measure_files(session, file_runs, sync_files, result)
+        measure_soak(session, SOAK_CALLS_PER_N * n, SOAK_SYNCS_PER_RUN * file_runs, sync_files, result)
     finally:
         session.close()
     return result
@@ -612,6 +646,8 @@ ROWS = [
     Row("sync project: unchanged (ms)", _samples("sync_unchanged_s", statistics.median)),
     Row("sync project: unchanged, round trips", lambda r: r.get("sync_unchanged_round_trips"), integer=True),
     Row("sync project: 1 file changed (ms)", _samples("sync_changed_s", statistics.median)),
+    Row("soak: board free heap change (bytes)", lambda r: r.get("soak_heap_change"), integer=True, ratio=False),
+    Row("soak: host peak memory growth (KiB)", lambda r: r.get("soak_host_kib"), integer=True, ratio=False),
 ]
 
 
