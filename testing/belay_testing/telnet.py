@@ -66,6 +66,12 @@ class TelnetBoardServer:
     def spec(self) -> str:
         return f"telnet://127.0.0.1:{self.port}"
 
+    @property
+    def boards(self) -> list[subprocess.Popen[bytes]]:
+        """The board processes serving connections, oldest first."""
+        with self._lock:
+            return list(self._processes)
+
     def _accept(self) -> None:
         while not self._stopped:
             try:

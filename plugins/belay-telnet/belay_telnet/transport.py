@@ -254,6 +254,23 @@ class TelnetTransport(Transport):
     def write(self, data: bytes) -> None:
         self._send(escape(data))
 
+    def write_within(self, data: bytes, timeout: float) -> bool:
+        if timeout >= self.write_timeout:
+            self._send(escape(data))
+            return True
+        sock = self._require()
+        sock.settimeout(max(timeout, 0.001))  # the call's deadline comes first
+        try:
+            sock.sendall(escape(data))
+        except socket.timeout:
+            return False
+        except OSError as exc:
+            raise ConnectionLost(f"writing to {self.address} failed: {exc.strerror or exc}") from None
+        finally:
+            if self.sock is sock:
+                sock.settimeout(self.write_timeout)
+        return True
+
     def _send(self, raw: bytes) -> None:
         sock = self._require()
         try:

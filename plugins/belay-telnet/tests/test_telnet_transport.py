@@ -218,3 +218,21 @@ def test_belay_plugins_lists_telnet():
     assert result.exit_code == 0, result.output
     assert "telnet" in result.output
     assert get_plugins().infos["telnet"].status == "ok"
+
+
+def test_a_board_that_stops_reading_cannot_hold_a_call_past_its_timeout(telnet_server):
+    # The socket write once waited for write_timeout (30 s) whatever the call's timeout.
+    import os
+    import signal
+
+    from belay_core import DeviceTimeoutError
+
+    with Device(telnet_server.spec, timeout=3, pacing=False) as device:
+        device.session.engine.raw_paste = False  # the whole code goes out in one write
+        board = telnet_server.boards[-1]
+        os.kill(board.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DeviceTimeoutError, match="within 3 s"):
+                device("x = " + repr("a" * 30_000_000))
+        finally:
+            os.kill(board.pid, signal.SIGCONT)
