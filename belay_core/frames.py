@@ -239,6 +239,24 @@ class ResultFilter:
         return self.frames[-1] if self.frames else None
 
 
+def _number_at(data: bytes, start: int, end: int) -> tuple[Optional[int], int]:
+    """The decimal number at ``data[start:]``: ``(value, index after it)``.
+
+    ``(None, 0)`` when there is none, or more than `MAX_DIGITS` digits (no frame has such a number:
+    text, never held back without end); ``(None, -1)`` when the digits reach ``end`` (more may come).
+    """
+    j = start
+    while j < end and 48 <= data[j] <= 57:
+        j += 1
+    if j - start > MAX_DIGITS:
+        return None, 0
+    if j == end:
+        return None, -1
+    if j == start:
+        return None, 0
+    return int(data[start:j]), j
+
+
 def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[Frame]]:
     """Parse the frame whose kind letter is at ``data[at]``; ``final``: no more bytes will come.
 
@@ -253,43 +271,20 @@ def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[
         return (0 if final else -1), None
     if data[at] not in KINDS:
         return 0, None
-    i = at + 1
-    while i < end and 48 <= data[i] <= 57:
-        i += 1
-    if i - at - 1 > MAX_DIGITS:  # no frame has such a length: text, never held back without end
-        return 0, None
-    if i == end:
-        return -1, None
-    if i == at + 1:
-        return 0, None
-    length = int(data[at + 1 : i])
+    length, i = _number_at(data, at + 1, end)
+    if length is None:
+        return i, None
     checksum: Optional[int] = None
     crc = data[i] == 59  # ";": the payload's CRC-32
     if crc or data[i] == 44:  # ",": the payload's byte sum
-        j = i + 1
-        while j < end and 48 <= data[j] <= 57:
-            j += 1
-        if j - i - 1 > MAX_DIGITS:
-            return 0, None
-        if j == end:
-            return -1, None
-        if j == i + 1:
-            return 0, None
-        checksum = int(data[i + 1 : j])
-        i = j
+        checksum, i = _number_at(data, i + 1, end)
+        if checksum is None:
+            return i, None
     ticks: Optional[int] = None
     if data[i] == 64:  # "@": the board's clock
-        j = i + 1
-        while j < end and 48 <= data[j] <= 57:
-            j += 1
-        if j - i - 1 > MAX_DIGITS:
-            return 0, None
-        if j == end:
-            return -1, None
-        if j == i + 1:
-            return 0, None
-        ticks = int(data[i + 1 : j])
-        i = j
+        ticks, i = _number_at(data, i + 1, end)
+        if ticks is None:
+            return i, None
     if data[i] != 58:  # ":"
         return 0, None
     # The length counts characters: take ``length`` of them, then the newline.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 from typing import Any, ClassVar, Optional
 
 from belay_core.known_plugins import transport_distribution
@@ -102,6 +103,28 @@ class Transport(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()!r}>"
+
+
+def write_fd_within(fd: int, data: bytes, deadline: Optional[float]) -> bool:
+    """Write all of ``data`` to the non-blocking descriptor ``fd``, waiting for room in ``select``.
+
+    For `Transport.write_within` of transports over a pipe or a POSIX serial port. ``deadline`` is a
+    `time.monotonic` time (``None``: wait as long as it takes); returns ``False`` when it passed with
+    some of ``data`` unwritten. ``OSError`` (the line is gone) is the caller's to translate.
+    """
+    import select
+    import time
+
+    view = memoryview(data)
+    while view:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if (wait is not None and wait <= 0) or not select.select([], [fd], [], wait)[1]:
+            return False
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            continue
+    return True
 
 
 def install_hint(spec: str) -> Optional[str]:

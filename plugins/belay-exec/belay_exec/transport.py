@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from belay_core.errors import ConnectionLost, DeviceSpecError
-from belay_core.transport import Transport
+from belay_core.transport import Transport, write_fd_within
 
 PREFIX = "exec:"
 CLOSE_GRACE = 1.0
@@ -136,22 +136,10 @@ class ExecTransport(Transport):
             except (OSError, ValueError):
                 raise self._lost("writing failed") from None
             return True
-        view = memoryview(data)
         try:
-            fd = process.stdin.fileno()
-            while view:
-                wait = None if deadline is None else deadline - time.monotonic()
-                if wait is not None and wait <= 0:
-                    return False
-                if not select.select([], [fd], [], wait)[1]:
-                    return False
-                try:
-                    view = view[os.write(fd, view) :]
-                except BlockingIOError:
-                    continue
+            return write_fd_within(process.stdin.fileno(), data, deadline)
         except (OSError, ValueError):
             raise self._lost("writing failed") from None
-        return True
 
     def _require(self) -> subprocess.Popen[bytes]:
         if self.process is None:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 
 from belay_core.errors import ConnectionLost, DeviceSpecError
-from belay_core.transport import Transport
+from belay_core.transport import Transport, write_fd_within
 from belay_serial.errors import PortBusyError, PortNotFoundError
 from belay_serial.usb import USB_PREFIX, UsbSpecifier, board_ports, describe_ports, list_devices
 
@@ -211,7 +211,6 @@ class SerialTransport(Transport):
         import serial
 
         line = self._require()
-        deadline = time.monotonic() + timeout
         try:
             if not POSIX:  # pyserial's own bound (setting it reconfigures the port, so only here)
                 line.write_timeout = max(timeout, 0.001)
@@ -222,19 +221,10 @@ class SerialTransport(Transport):
                 finally:
                     line.write_timeout = None
                 return True
-            view = memoryview(data)
-            fd = line.fileno()  # opened non-blocking by pyserial
-            while view:
-                wait = deadline - time.monotonic()
-                if wait <= 0 or not select.select([], [fd], [], wait)[1]:
-                    return False
-                try:
-                    view = view[os.write(fd, view) :]
-                except BlockingIOError:
-                    continue
+            # pyserial opens the port non-blocking.
+            return write_fd_within(line.fileno(), data, time.monotonic() + timeout)
         except (serial.SerialException, OSError, TypeError, ValueError) as exc:
             raise self._lost(exc) from None
-        return True
 
 
 __all__ = ["SerialOptions", "SerialTransport"]
