@@ -21,7 +21,7 @@ import posixpath
 import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PureWindowsPath
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
@@ -171,7 +171,8 @@ def _about(path: str) -> Iterator[None]:
     try:
         yield
     except DeviceError as exc:
-        if _DAMAGED in exc.traceback:
+        if _DAMAGED in exc.traceback or exc.traceback.rstrip().rsplit("\n", 1)[-1].startswith("SyntaxError"):
+            # Belay's own code never has a syntax error: the line lost or changed a byte of it.
             raise ProtocolError(
                 f"{path!r}: a piece of the file was damaged on the line on its way to the board (its sum did "
                 "not match); the board's copy is incomplete: write it again"
@@ -184,11 +185,13 @@ def _about(path: str) -> Iterator[None]:
 
 _DAMAGED = "__belay_damaged"
 _CHECKED_WRITE = f"""\
-def __belay_V(b,s):
- if __belay_bk(b)!=s:raise ValueError('{_DAMAGED}')
+def __belay_V(t,s):
+ try:b=__belay_D(t)
+ except ValueError:b=None
+ if b is None or __belay_bk(b)!=s:raise ValueError('{_DAMAGED}')
  __belay_F.write(b)
 """
-"""Board side of a put: each piece is written only if it arrived as sent (its byte sum matches)."""
+"""Board side of a put: each piece is decoded and written only if it arrived as sent (its CRC-32 matches)."""
 
 
 def _board_errno(exc: DeviceError) -> Optional[int]:
@@ -736,7 +739,7 @@ class BoardFiles:
                     return None
                 path.parent.mkdir(parents=True, exist_ok=True)
                 written.append(path)
-                return open(path, "wb")
+                return _PartFile(path)
 
             return open_for
 
@@ -815,7 +818,7 @@ class BoardFiles:
 
             def encode(data: bytes) -> str:
                 text = binascii.b2a_base64(data, newline=False).decode()
-                return f"__belay_V(__belay_D({text!r}),{zlib.crc32(data)})\n"
+                return f"__belay_V({text!r},{zlib.crc32(data)})\n"
 
         else:  # firmware without binascii (the micro:bit's): its tiny heap has no room for the check
             extra = ""
@@ -923,7 +926,7 @@ class BoardFiles:
         except BaseException:
             for piece in pieces:
                 if piece.stream is not None:
-                    piece.stream.close()
+                    _discard(piece.stream)
             self._quiet(cleanup)
             raise
 
@@ -975,11 +978,11 @@ class BoardFiles:
                 if progress is not None:
                     progress(piece.remote, piece.done, piece.size)
                 if piece.asked >= piece.size:
-                    piece.stream.close()
                     if piece.done != piece.size:
                         raise BelayError(
                             f"{piece.remote!r}: read {piece.done} bytes from the board, expected {piece.size}"
                         )
+                    piece.stream.close()
             if last:
                 return
 
@@ -987,6 +990,42 @@ class BoardFiles:
 # --------------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------------
+
+
+class _PartFile(io.FileIO):
+    """A host file written beside its place (``.NAME.belay-part``) and moved there once complete.
+
+    A get that fails part way (a cut line, a damaged answer, Ctrl-C) leaves the host file it was
+    replacing as it was, and no partial file: `_discard` removes the part.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.final = path
+        super().__init__(path.with_name(f".{path.name}.belay-part"), "wb")
+
+    def close(self) -> None:
+        """Finish the file: it takes the place of the host file."""
+        if not self.closed:
+            super().close()
+            os.replace(str(self.name), self.final)
+
+    def discard(self) -> None:
+        """Drop what was written; the host file stays as it was."""
+        if not self.closed:
+            super().close()
+        with suppress(OSError):
+            os.unlink(str(self.name))
+
+    def __del__(self) -> None:  # never finish a file nobody closed
+        self.discard()
+
+
+def _discard(stream: IO[bytes]) -> None:
+    """Close a stream of a failed get, dropping what it wrote where it can."""
+    if isinstance(stream, _PartFile):
+        stream.discard()
+    else:
+        stream.close()
 
 
 class _Sink(io.BytesIO):

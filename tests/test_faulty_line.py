@@ -11,7 +11,7 @@ import pytest
 
 import belay_testing.faulty_line
 from belay_core import Device
-from belay_core.errors import ProtocolError
+from belay_core.errors import ConnectionLost, DeviceTimeoutError, ProtocolError
 
 FAULTY = shlex.quote(belay_testing.faulty_line.__file__)
 BOARD = f"{shlex.quote(sys.executable)} -m belay_emulator unix"
@@ -26,7 +26,7 @@ def test_a_piece_damaged_on_its_way_to_the_board_fails_the_put(tmp_path: Path):
     # Once the first put reported success with a corrupt copy on the board.
     local = tmp_path / "a.bin"
     local.write_bytes(DATA)
-    with Device(_faulty("--change-after", shlex.quote("__belay_V(__belay_D('"), "--skip", "10")) as device:
+    with Device(_faulty("--change-after", shlex.quote("__belay_V('"), "--skip", "10")) as device:
         with pytest.raises(ProtocolError, match="damaged on the line on its way to the board"):
             device.put(local, "/a.bin")
         device.put(local, "/a.bin")  # the line damaged one piece only
@@ -50,3 +50,42 @@ def test_a_damaged_value_is_never_returned():
         with pytest.raises(ProtocolError, match="damaged on the line"):
             device("12345")
         assert device("12345") == 12345
+
+
+def test_a_byte_lost_on_its_way_to_the_board_fails_the_put(tmp_path: Path):
+    # A lost base64 character once surfaced as the board's own "ValueError: incorrect padding".
+    local = tmp_path / "a.bin"
+    local.write_bytes(DATA)
+    with Device(_faulty("--fault", "drop", "--after", shlex.quote("__belay_V('"), "--skip", "10")) as device:
+        with pytest.raises(ProtocolError, match="damaged on the line on its way to the board"):
+            device.put(local, "/a.bin")
+        device.put(local, "/a.bin")
+        assert device.files.read_bytes("/a.bin") == DATA
+
+
+def test_a_byte_lost_on_its_way_to_the_host_fails_the_call():
+    with Device(_faulty("--to-host", "--fault", "drop", "--after", shlex.quote(":1234"), "--skip", "0")) as device:
+        with pytest.raises(ProtocolError, match="damaged on the line"):
+            device("12345")
+        assert device("12345") == 12345
+
+
+def test_a_stalled_line_fails_the_call_with_a_timeout_and_the_board_stays_usable():
+    stall = _faulty("--to-host", "--fault", "delay", "--delay", "3", "--after", shlex.quote(":1234"), "--skip", "0")
+    with Device(stall, timeout=1) as device:
+        with pytest.raises(DeviceTimeoutError):
+            device("12345")
+        assert device("12345") == 12345
+
+
+def test_a_line_cut_during_a_get_keeps_the_host_file_as_it_was(tmp_path: Path):
+    # The host file was once truncated to the bytes that arrived before the cut.
+    source, local = tmp_path / "a.bin", tmp_path / "local.bin"
+    source.write_bytes(DATA)
+    local.write_bytes(b"the copy from yesterday")
+    with Device(_faulty("--to-host", "--fault", "cut", "--after", shlex.quote("(b'"), "--skip", "10")) as device:
+        device.put(source, "/a.bin")
+        with pytest.raises(ConnectionLost):
+            device.get("/a.bin", local)
+    assert local.read_bytes() == b"the copy from yesterday"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "local.bin"]

@@ -112,6 +112,7 @@ class WebreplTransport(Transport):
         self._binary = bytearray()
         self._lost: Optional[str] = None
         self._file_lock = threading.Lock()
+        self._unsent = b""
 
     @staticmethod
     def parse(spec: str) -> tuple[str, str, Optional[str]]:
@@ -176,6 +177,7 @@ class WebreplTransport(Transport):
             self._text.clear()
             self._binary.clear()
             self._lost = None
+            self._unsent = b""
         self._ws = ws
         self._reader = threading.Thread(target=self._receive, args=(ws,), name=f"webrepl {self.address}", daemon=True)
         self._reader.start()
@@ -275,15 +277,57 @@ class WebreplTransport(Transport):
     def write(self, data: bytes) -> None:
         self._send(data, websocket.ABNF.OPCODE_TEXT)
 
-    def _send(self, data: bytes, opcode: int) -> None:
+    def write_within(self, data: bytes, timeout: float) -> bool:
+        return self._send(data, websocket.ABNF.OPCODE_TEXT, time.monotonic() + timeout)
+
+    def _send(self, data: bytes, opcode: int, deadline: Optional[float] = None) -> bool:
+        """Send ``data`` in frames; ``False`` when ``deadline`` passed first.
+
+        Each send waits at most ``write_timeout`` (then the line counts as lost) or until ``deadline``.
+        A frame cut short by the deadline is finished by the next write, so the websocket stream stays
+        whole for the interrupt that follows a timeout.
+        """
         ws = self._ws
         if ws is None or self._lost is not None:
             raise ConnectionLost(self._lost or f"the WebREPL connection to {self.address} is closed")
-        try:
-            for start in range(0, len(data), FRAME_SIZE):
-                ws.send(data[start : start + FRAME_SIZE], opcode)
-        except (OSError, websocket.WebSocketException) as exc:
-            raise ConnectionLost(f"writing to the WebREPL at {self.address} failed ({exc})") from None
+        frames = [
+            websocket.ABNF.create_frame(data[at : at + FRAME_SIZE], opcode).format()
+            for at in range(0, len(data), FRAME_SIZE)
+        ]
+        with ws.lock:  # the reader thread answers pings through the same socket
+            sock = ws.sock
+            if sock is None:
+                raise ConnectionLost(f"the WebREPL connection to {self.address} is closed")
+            try:
+                if self._unsent:  # the rest of a frame a deadline cut short
+                    self._unsent = self._send_raw(sock, self._unsent, None)
+                for raw in frames:
+                    self._unsent = self._send_raw(sock, raw, deadline)
+                    if self._unsent:
+                        return False
+            except (OSError, websocket.WebSocketException) as exc:
+                raise ConnectionLost(f"writing to the WebREPL at {self.address} failed ({exc})") from None
+            finally:
+                sock.settimeout(self.write_timeout)
+        return True
+
+    def _send_raw(self, sock: socket.socket, raw: bytes, deadline: Optional[float]) -> bytes:
+        """Send ``raw``; return what is left unsent when ``deadline`` passed (``b""`` once all went)."""
+        view = memoryview(raw)
+        while view:
+            left = self.write_timeout if deadline is None else min(self.write_timeout, deadline - time.monotonic())
+            if left <= 0:
+                return bytes(view)
+            sock.settimeout(left)
+            try:
+                view = view[sock.send(view) :]
+            except socket.timeout:
+                if deadline is None or time.monotonic() < deadline:
+                    raise ConnectionLost(
+                        f"the WebREPL at {self.address} stopped reading for {self.write_timeout:g} s"
+                    ) from None
+                return bytes(view)
+        return b""
 
     def close(self) -> None:
         ws, self._ws = self._ws, None

@@ -237,3 +237,20 @@ def test_a_refused_connection_says_so_before_asking_for_a_password(free_port, mo
     monkeypatch.delenv("BELAY_PASSWORD", raising=False)
     with pytest.raises(ConnectionLost, match="cannot connect to the WebREPL"):
         Device(f"ws://127.0.0.1:{free_port}")
+
+
+def test_a_board_that_stops_reading_cannot_hold_a_call_past_its_timeout(webrepl_server):
+    # The websocket send once waited for write_timeout (30 s) whatever the call's timeout.
+    import os
+    import signal
+
+    from belay_core import DeviceTimeoutError
+
+    with Device(webrepl_server.url, password=webrepl_server.password, timeout=3, pacing=False) as device:
+        device.session.engine.raw_paste = False  # the whole code goes out in one write
+        os.kill(webrepl_server.board.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DeviceTimeoutError, match="within 3 s"):
+                device("x = " + repr("a" * 30_000_000))
+        finally:
+            os.kill(webrepl_server.board.pid, signal.SIGCONT)
