@@ -27,6 +27,7 @@ import socket
 import struct
 import threading
 import time
+from contextlib import suppress
 from typing import Any, Callable, Optional
 from urllib.parse import unquote, urlsplit
 
@@ -308,7 +309,8 @@ class WebreplTransport(Transport):
             except (OSError, websocket.WebSocketException) as exc:
                 raise ConnectionLost(f"writing to the WebREPL at {self.address} failed ({exc})") from None
             finally:
-                sock.settimeout(self.write_timeout)
+                with suppress(OSError):  # a socket closed meanwhile (the line is lost: said above)
+                    sock.settimeout(self.write_timeout)
         return True
 
     def _send_raw(self, sock: socket.socket, raw: bytes, deadline: Optional[float]) -> bytes:
