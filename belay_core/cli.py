@@ -128,14 +128,64 @@ class PluginGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=PluginGroup, context_settings=CONTEXT_SETTINGS)
+CHAIN = "+"
+"""The word between commands that share one connection: ``belay -d SPEC exec "x = 1" + exec "print(x)"``."""
+
+
+class BelayGroup(PluginGroup):
+    """The ``belay`` group: runs commands chained with ``+`` one after the other, on one connection."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        segments: list[list[str]] = [[]]
+        for arg in args:
+            if arg == CHAIN:
+                segments.append([])
+            else:
+                segments[-1].append(arg)
+        if len(segments) > 1 and not all(segments):
+            raise click.UsageError(f"give a command on each side of '{CHAIN}'", ctx)
+        ctx.meta["belay.chain"] = segments[1:]
+        return super().parse_args(ctx, segments[0])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        chain: list[list[str]] = ctx.meta.pop("belay.chain", [])
+        if not chain:
+            return super().invoke(ctx)
+        with ctx:  # the connection (a resource of this context) stays open across the chain
+            super().invoke(ctx)
+            for args in chain:
+                name, command, rest = self.resolve_command(ctx, args)
+                assert name is not None and command is not None
+                with command.make_context(name, rest, parent=ctx) as sub_ctx:
+                    command.invoke(sub_ctx)
+        return None
+
+
+@click.group(cls=BelayGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="belay")
-def cli() -> None:
+@click.option(
+    "-d",
+    "--device",
+    "spec",
+    metavar="SPEC",
+    help="The board for every command (a command's own -d wins; default: BELAY_DEVICE, else the one attached).",
+)
+@click.option(
+    "--timeout", type=float, default=None, metavar="SECONDS", help="For every command: seconds a call may take."
+)
+@click.option("--no-soft-reset", is_flag=True, help="For every command: connect without a soft reset.")
+@click.pass_context
+def cli(ctx: click.Context, spec: Optional[str], timeout: Optional[float], no_soft_reset: bool) -> None:
     """Belay: drive MicroPython and CircuitPython boards from host Python.
 
-    Device commands take -d/--device SPEC (default: the BELAY_DEVICE environment variable), e.g.
-    'emu:' for an emulated board, 'exec:COMMAND', or a serial port.
+    Board commands take -d/--device SPEC (default: the BELAY_DEVICE environment variable, else the
+    one board attached), e.g. 'emu:' for an emulated board, 'exec:COMMAND', or a serial port.
+    Chain commands with '+' to run them on one connection, keeping the board's state:
+
+    \b
+      belay -d emu: exec "x = 6 * 7" + exec "print(x)"
     """
+    ctx.meta["belay.options"] = (spec, timeout, no_soft_reset)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

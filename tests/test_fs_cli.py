@@ -38,7 +38,7 @@ def test_no_device_is_a_usage_error(monkeypatch):
     monkeypatch.delenv("BELAY_DEVICE", raising=False)
     result = _fs("ls")
     assert result.exit_code == 2
-    assert "-d SPEC" in result.output
+    assert "-d/--device SPEC" in result.output
 
 
 def test_put_ls_cat_get_tree_rm(tree_board, tmp_path):

@@ -7,13 +7,13 @@ from typing import Optional
 import click
 
 from belay_core.commands.console import reporting
-from belay_core.commands.options import device_option, timeout_value
+from belay_core.commands.options import board, device_option
 
 
 @click.command("exec")
 @device_option
 @click.argument("code")
-def exec_(spec: str, timeout: Optional[float], code: str) -> None:
+def exec_(spec: Optional[str], timeout: Optional[float], code: str) -> None:
     """Run CODE on the board; print an expression's value.
 
     \b
@@ -21,9 +21,7 @@ def exec_(spec: str, timeout: Optional[float], code: str) -> None:
       belay exec -d emu: "import sys; print(sys.platform)"
       belay exec -d emu: "1 + 1"
     """
-    from belay_core.device import Device
-
-    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
+    with reporting(), board(spec, timeout) as device:
         result = device(code)
         if result is not None:
             click.echo(repr(result))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import click
 
 from belay_core.commands.console import bytes_progress, human_size, reporting
-from belay_core.commands.options import device_option, timeout_value
+from belay_core.commands.options import board, device_option
 
 if TYPE_CHECKING:
     from belay_core.device import Device
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group("fs")
@@ -24,25 +27,24 @@ if TYPE_CHECKING:
 def fs(ctx: click.Context, spec: Optional[str], timeout: Optional[float]) -> None:
     """Files on the board: list, show, copy both ways, remove, make folders, measure space.
 
-    Board paths are absolute (``/lib/x.py``) or relative to the board's current directory.
+    Board paths are absolute (``/lib/x.py``) or relative to the board's current directory; the
+    board options go before or after the file command (``belay fs -d SPEC ls``, ``belay fs ls -d SPEC``).
     """
-    ctx.obj = (spec, timeout)
 
 
-# ``belay fs ls --help`` must work without a device: the group's -d is checked when a command runs.
-for _param in fs.params:
-    if _param.name == "spec":
-        _param.required = False
+def _board_options(func: F) -> F:
+    """The board options on a file command too; `_device` reads them from the context."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, spec: Optional[str], timeout: Optional[float], **kw: Any) -> Any:
+        return func(*args, **kw)
+
+    return device_option(wrapper)  # type: ignore[return-value]
 
 
 @contextlib.contextmanager
 def _device(ctx: click.Context) -> Iterator[Device]:
-    from belay_core.device import Device
-
-    spec, timeout = ctx.obj
-    if not spec:
-        raise click.UsageError("no device: give -d SPEC to 'belay fs' (or set BELAY_DEVICE)", ctx)
-    with _errors(), Device(spec, timeout=timeout_value(timeout), stream_out=None) as device:
+    with _errors(), board(ctx.params.get("spec"), ctx.params.get("timeout"), stream_out=None) as device:
         yield device
 
 
@@ -71,6 +73,7 @@ def _console() -> Any:
 
 
 @fs.command("ls")
+@_board_options
 @click.argument("path", default="/")
 @click.pass_context
 def ls(ctx: click.Context, path: str) -> None:
@@ -91,6 +94,7 @@ def ls(ctx: click.Context, path: str) -> None:
 
 
 @fs.command("tree")
+@_board_options
 @click.argument("path", default="/")
 @click.pass_context
 def tree(ctx: click.Context, path: str) -> None:
@@ -116,6 +120,7 @@ def tree(ctx: click.Context, path: str) -> None:
 
 
 @fs.command("cat")
+@_board_options
 @click.argument("path")
 @click.pass_context
 def cat(ctx: click.Context, path: str) -> None:
@@ -149,6 +154,7 @@ def _summary(verb: str, count: int, size: int, started: float) -> None:
 
 
 @fs.command("get")
+@_board_options
 @click.argument("remote")
 @click.argument("local", default=".", type=click.Path(path_type=Path))
 @click.pass_context
@@ -168,6 +174,7 @@ def get(ctx: click.Context, remote: str, local: Path) -> None:
 
 
 @fs.command("put")
+@_board_options
 @click.argument("local", type=click.Path(exists=True, path_type=Path))
 @click.argument("remote", default="/")
 @click.pass_context
@@ -187,6 +194,7 @@ def put(ctx: click.Context, local: Path, remote: str) -> None:
 
 
 @fs.command("rm")
+@_board_options
 @click.option("-r", "--recursive", is_flag=True, help="Remove directories and everything in them.")
 @click.argument("paths", nargs=-1, required=True)
 @click.pass_context
@@ -198,6 +206,7 @@ def rm(ctx: click.Context, recursive: bool, paths: tuple[str, ...]) -> None:
 
 
 @fs.command("mkdir")
+@_board_options
 @click.option("-p", "--parents", is_flag=True, help="Make missing parents; an existing directory is fine.")
 @click.argument("paths", nargs=-1, required=True)
 @click.pass_context
@@ -209,6 +218,7 @@ def mkdir(ctx: click.Context, parents: bool, paths: tuple[str, ...]) -> None:
 
 
 @fs.command("df")
+@_board_options
 @click.pass_context
 def df(ctx: click.Context) -> None:
     """Show the size, use and free space of the board's file system."""

@@ -7,21 +7,19 @@ from typing import Optional
 import click
 
 from belay_core.commands.console import reporting
-from belay_core.commands.options import device_option, timeout_value
+from belay_core.commands.options import board, device_option
 
 
 @click.command("info")
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def info(spec: str, timeout: Optional[float], as_json: bool) -> None:
+def info(spec: Optional[str], timeout: Optional[float], as_json: bool) -> None:
     """Show the board's firmware, version, platform, native arch and emitters."""
     import json
 
     from attrs import asdict
 
-    from belay_core.device import Device
-
-    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
+    with reporting(), board(spec, timeout) as device:
         impl = device.implementation
     if as_json:
         click.echo(json.dumps(asdict(impl), indent=2))

@@ -9,19 +9,17 @@ from typing import Optional
 import click
 
 from belay_core.commands.console import reporting
-from belay_core.commands.options import device_option, timeout_value
+from belay_core.commands.options import board, device_option
 
 
 @click.command("latency")
 @device_option
 @click.option("-n", "count", type=click.IntRange(2, 100_000), default=100, show_default=True, help="Calls to time.")
-def latency(spec: str, timeout: Optional[float], count: int) -> None:
+def latency(spec: Optional[str], timeout: Optional[float], count: int) -> None:
     """Time COUNT round trips of device("0") and print min/median/max/stdev in ms."""
     from rich.progress import track
 
-    from belay_core.device import Device
-
-    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
+    with reporting(), board(spec, timeout) as device:
         device("0")
         times = []
         for _ in track(range(count), description="calling", transient=True):

@@ -13,7 +13,7 @@ from typing import Optional
 import click
 
 from belay_core.commands.console import reporting
-from belay_core.commands.options import optional_device_option, timeout_value
+from belay_core.commands.options import board, optional_device_option
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -38,7 +38,9 @@ def run(
     """Run a local Python FILE on the board, streaming its output.
 
     The file runs as a program, as the firmware runs one; tracebacks point at its lines, and a
-    sys.exit(CODE) on the board ends this command with CODE.
+    sys.exit(CODE) on the board ends this command with CODE. The command follows the program until it
+    ends or Ctrl-C (which interrupts the board): a main loop runs as long as it likes unless
+    --timeout is given.
 
     With --local, run COMMAND... here instead, with MICROPYPATH set so a local MicroPython (the unix
     port) imports the project's dependencies as the board would from /lib: a pseudo virtual
@@ -55,17 +57,14 @@ def run(
 
         ctx.invoke(plugin_command("run-local", "run --local"), with_groups=with_groups, command=args)
         return
-    if spec is None:
-        raise click.UsageError("Missing option '-d' / '--device' (or use --local to run a command here).")
     if len(args) != 1:
         raise click.UsageError("give one FILE to run on the board (or --local COMMAND...)")
     file = Path(args[0])
     if not file.is_file():
         raise click.BadParameter(f"{file}: no such file", param_hint="FILE")
-    from belay_core.device import Device
     from belay_core.tracebacks import SourceOrigin
 
     source = file.read_text(encoding="utf-8")
-    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device:
+    with reporting(), board(spec, timeout, follow=True) as device:
         # Run as a program, as the firmware runs a file: a file that is one expression prints nothing.
         device.run_statements(source, origin=SourceOrigin(str(file), 1))

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import click
 
 from belay_core.commands.console import err_console, reporting, sync_progress
-from belay_core.commands.options import device_option, sync_options, timeout_value
+from belay_core.commands.options import board, device_option, sync_options
 
 
 @click.command("sync")
@@ -20,7 +20,7 @@ from belay_core.commands.options import device_option, sync_options, timeout_val
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @sync_options
 def sync(
-    spec: str,
+    spec: Optional[str],
     timeout: Optional[float],
     folder: Path,
     dst: str,
@@ -39,10 +39,8 @@ def sync(
     Example:
       belay sync -d emu: ./src --dst /app --ignore "*.md" --dry-run
     """
-    from belay_core.device import Device
-
     console = err_console()
-    with reporting(), Device(spec, timeout=timeout_value(timeout)) as device, sync_progress(console) as progress:
+    with reporting(), board(spec, timeout) as device, sync_progress(console) as progress:
         plan = device.sync(
             folder,
             dst=dst,

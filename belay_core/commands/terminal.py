@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import click
 
-from belay_core.commands.options import spec_option
+from belay_core.commands.options import resolve_spec, spec_option
 from belay_core.terminal import TerminalSession, raw_stdin
 
 
@@ -25,7 +25,7 @@ from belay_core.terminal import TerminalSession, raw_stdin
     help="After input ends, keep showing board output until it is quiet this long (default 0.2 at a "
     "terminal, 1 when stdin is a pipe).",
 )
-def terminal(spec: str, baudrate: Optional[int], drain: Optional[float]) -> None:
+def terminal(spec: Optional[str], baudrate: Optional[int], drain: Optional[float]) -> None:
     """Interactive REPL of the board over any transport. Ctrl-] exits.
 
     Keys go to the board as typed (Ctrl-C interrupts the board, Ctrl-D soft-resets it); the host
@@ -42,7 +42,7 @@ def terminal(spec: str, baudrate: Optional[int], drain: Optional[float]) -> None
     if drain is None:
         drain = 0.2 if interactive else 1.0
     with reporting():
-        transport = open_transport(spec, **options)
+        transport = open_transport(resolve_spec(spec) or "", **options)
         transport.open()
         session = TerminalSession(transport, stdin_fd, sys.stdout.buffer, drain)
         try:

@@ -9,7 +9,7 @@ from typing import Optional
 import click
 
 from belay_core.commands.console import reporting
-from belay_core.commands.options import timeout_value
+from belay_core.commands.options import board, resolve_spec
 
 
 def _parse_mpy_version(text: Optional[str]) -> Optional[tuple[int, Optional[int]]]:
@@ -91,16 +91,14 @@ def mpy_cross(
     device_given = ctx.get_parameter_source("spec") == ParameterSource.COMMANDLINE
     if wanted is not None and device_given:
         raise click.UsageError("give either -d/--device or --mpy-version, not both")
-    if wanted is not None:
-        spec = None  # --mpy-version beats BELAY_DEVICE from the environment
+    # --mpy-version beats BELAY_DEVICE from the environment; belay -d SPEC mpy-cross ... names the board too
+    spec = None if wanted is not None else resolve_spec(spec, ctx, discover=False)
     if native and spec is None and arch is None:
         raise click.UsageError("--native reads the arch from the board: give -d SPEC, or --arch ARCH")
     with reporting():
         sub: Optional[int] = None
         if spec is not None:
-            from belay_core.device import Device
-
-            with Device(spec, timeout=timeout_value(timeout), stream_out=None) as device:
+            with board(spec, timeout, stream_out=None) as device:
                 impl = device.implementation
             if impl.mpy_version is None:
                 raise NoCompilerError(f"the board at {spec!r} reports no .mpy version: its firmware cannot import .mpy")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import click
 
 from belay_core.commands.console import err_console, reporting, sync_progress
-from belay_core.commands.options import device_option, sync_options, timeout_value
+from belay_core.commands.options import board, device_option, sync_options
 from belay_packages.commands.progress import download_progress
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _python_file(ctx: click.Context, param: click.Parameter, value: Optional[Pat
 @click.option("-f", "--follow", is_flag=True, help="After the reset, run /main.py and stream its output.")
 @sync_options
 def install(
-    spec: str,
+    spec: Optional[str],
     timeout: Optional[float],
     with_groups: tuple[str, ...],
     main_file: Optional[Path],
@@ -67,7 +67,6 @@ def install(
       belay install -d emu:
       belay install -d /dev/ttyUSB0 --with dev --main main.py --follow
     """
-    from belay_core.device import Device
     from belay_core.errors import FeatureUnavailableError
     from belay_core.sync import sync_owned
     from belay_packages.manager import Project, prepare_lib
@@ -85,7 +84,7 @@ def install(
                 Path(staging.name),
                 report=lambda line: console.print(f"  {line}", markup=False),
             )
-        with staging, Device(spec, timeout=timeout_value(timeout)) as device:
+        with staging, board(spec, timeout) as device:
             flat = device.implementation.platform == "microbit"
             name = project.config.name
             package_folder = project.root / name if name else None
