@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Union
 
-from belay_core.errors import DeviceSpecError, NotBelayResponseError, UsageError
+from belay_core.errors import DeviceSpecError, FeatureUnavailableError, NotBelayResponseError, UsageError
 from belay_core.executers import Executer, FunctionSource
 from belay_core.files import BoardFiles, DiskUsage, FileInfo, LocalPath, TransferProgress
 from belay_core.frames import KeptObject, decode
@@ -37,6 +37,28 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds a call may take unless told otherwise (generous: boards are slow, networks are slower)."""
 
 _UNSET: Any = DEFAULT
+
+
+_READ_RTC = """\
+try:
+ import machine;__belay_r(tuple(machine.RTC().datetime()))
+except (ImportError,AttributeError):
+ try:
+  import time;__belay_t=time.localtime()
+  __belay_r(tuple(__belay_t[:3])+(__belay_t[6],)+tuple(__belay_t[3:6]))
+  del __belay_t
+ except (ImportError,AttributeError):
+  __belay_r(None)
+"""
+"""Board side of `Device.rtc`: the RTC's ``(year, month, day, weekday, hour, minute, second, ...)``."""
+
+_SET_RTC = """\
+try:
+ import machine;machine.RTC().datetime({fields});__belay_r(True)
+except (ImportError,AttributeError):
+ __belay_r(False)
+"""
+"""Board side of `Device.set_rtc`: ``fields`` as the RTC takes them (weekday 0 is Monday)."""
 
 
 def _discover(plugins: Plugins) -> str:
@@ -806,6 +828,60 @@ class Device(metaclass=DeviceMeta):
         Task definitions and recorded setups (autoinit ones included) are replayed.
         """
         self.session.soft_reset()
+
+    def hard_reset(self) -> None:
+        """Reset the board as its reset button would, reconnect, and keep the device usable.
+
+        Runs ``machine.reset()`` and reconnects once the board is back (a USB board leaves and comes
+        back: up to ten tries, a second apart); an emulated or ``exec:`` board is started afresh. RAM
+        is lost, files are kept; task definitions and recorded setups are replayed, as after
+        `soft_reset`.
+
+        Raises
+        ------
+        FeatureUnavailableError
+            When the firmware has no ``machine.reset()`` and Belay cannot restart the board itself.
+        """
+        self.session.hard_reset()
+
+    def rtc(self) -> datetime:
+        """The board's date and time: its ``machine.RTC()``, else its ``time.localtime()``.
+
+        Raises
+        ------
+        FeatureUnavailableError
+            When the board keeps no date (no ``machine.RTC`` and no ``time.localtime``, the micro:bit).
+        """
+        found = self.session.value(_READ_RTC)
+        if found is None:
+            raise FeatureUnavailableError(f"{self.spec!r} keeps no date and time (no machine.RTC, no time.localtime)")
+        year, month, day, _weekday, hour, minute, second = found[:7]
+        return datetime(year, month, day, hour, minute, second)
+
+    def set_rtc(self, when: Optional[datetime] = None) -> datetime:
+        """Set the board's real-time clock (``machine.RTC().datetime(...)``), as ``mpremote rtc --set`` does.
+
+        Parameters
+        ----------
+        when
+            The date and time to set; default the host's local time now.
+
+        Returns
+        -------
+        datetime
+            What was set (to the second).
+
+        Raises
+        ------
+        FeatureUnavailableError
+            When the firmware has no ``machine.RTC`` (the unix and WebAssembly ports, the micro:bit).
+        """
+        when = (when or datetime.now()).replace(microsecond=0)
+        fields = (when.year, when.month, when.day, when.weekday(), when.hour, when.minute, when.second, 0)
+        done = self.session.value(_SET_RTC.format(fields=fields))
+        if not done:
+            raise FeatureUnavailableError(f"{self.spec!r} has no machine.RTC to set")
+        return when
 
     def terminal(self, *, exit_char: str = chr(0x1D)) -> None:
         """The board's own REPL at this terminal until ``exit_char`` (Ctrl-], as the original belay).

@@ -22,6 +22,10 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("terminal", "belay_core.commands.terminal:terminal", "Interactive REPL over any transport."),
         CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
         CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
+        CommandRecord("reset", "belay_core.commands.board:reset", "Hard-reset the board and reconnect."),
+        CommandRecord("soft-reset", "belay_core.commands.board:soft_reset", "Soft-reset the board."),
+        CommandRecord("rtc", "belay_core.commands.board:rtc", "Show or set the board's date and time."),
+        CommandRecord("edit", "belay_core.commands.board:edit", "Edit a board file in the host's editor."),
     ]
 
 

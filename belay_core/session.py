@@ -22,6 +22,8 @@ from belay_core.errors import (
     DeviceClosedError,
     DeviceExit,
     DeviceResetError,
+    DeviceTimeoutError,
+    FeatureUnavailableError,
     MaxHistoryLengthError,
     NotBelayResponseError,
     ProtocolError,
@@ -48,9 +50,13 @@ intact, but compiling it in one piece leaves the micro:bit's 9 KiB heap with 1.2
 3.2 KB, and a 2 KB task definition afterwards hangs the firmware; pieces are compiled one at a time."""
 
 MAX_HISTORY = 1000
+"""Recorded calls kept for replay unless told otherwise."""
 CONNECT_TIMEOUT = 10.0
 """Seconds a board may take to reach the raw REPL at connect (a soft reset included), at most."""
-"""Recorded calls kept for replay unless told otherwise."""
+HARD_RESET_ATTEMPTS = 10
+"""Tries to reconnect after a hard reset, one second apart (a USB board needs a few seconds to come back)."""
+HARD_RESET_WAIT = 3.0
+"""Seconds to wait for the line to drop or go quiet after ``machine.reset()``."""
 
 _HELPER_LOST = 'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\nNameError: name \'__belay_'
 _HELPERS = ("r", "f", "gn", "g", "o", "x", "n", "m")
@@ -231,6 +237,43 @@ class Session:
             self._deferred.clear()
             self.engine.soft_reset()
             self.replay()
+
+    def hard_reset(self, *, attempts: int = HARD_RESET_ATTEMPTS) -> None:
+        """Reset the board as its reset button would (``machine.reset()``), reconnect and replay.
+
+        A board Belay starts itself (an emulated or ``exec:`` board) is reset by starting it afresh.
+
+        Parameters
+        ----------
+        attempts
+            Tries to reconnect, one second apart, while the board reboots (a USB board leaves and
+            comes back).
+
+        Raises
+        ------
+        FeatureUnavailableError
+            When the firmware has no ``machine.reset()`` and Belay cannot restart the board.
+        ConnectionLost
+            When the board did not come back.
+        """
+        with self.lock:
+            self._check_open()
+            self._deferred.clear()
+            if not self.transport.restartable:
+                found = self.value(
+                    "try:\n import machine;__belay_hr=machine.reset\nexcept (ImportError,AttributeError):\n"
+                    " __belay_hr=None\n__belay_r(__belay_hr is not None)\n"
+                )
+                if not found:
+                    raise FeatureUnavailableError(
+                        f"{self.name!r}: the firmware has no machine.reset() and Belay cannot restart the board; "
+                        "press its reset button, or soft-reset it"
+                    )
+                try:  # the board reboots before it can answer: its line drops, or it stops answering
+                    self.engine.exec(b"__belay_hr()", timeout=HARD_RESET_WAIT)
+                except (ConnectionLost, DeviceTimeoutError, ProtocolError):
+                    pass
+            self.reconnect(attempts=attempts)
 
     def reconnect(self, *, attempts: Optional[int] = None) -> None:
         """Open the line again (restarting an emulated or ``exec:`` board) and replay.
