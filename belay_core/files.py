@@ -256,6 +256,32 @@ __belay_r((hasattr(__belay_Z,'mkdir'),hasattr(__belay_Z,'ilistdir'),hasattr(__be
 del __belay_p,__belay_Z
 """
 
+_HASHLIB = """\
+__belay_hm=''
+for __belay_hs in('hashlib','uhashlib'):
+ try:
+  if hasattr(__import__(__belay_hs),'sha256'):__belay_hm=__belay_hs;break
+ except ImportError:pass
+__belay_r(__belay_hm)
+del __belay_hm,__belay_hs
+__import__('gc').collect()
+"""
+"""Which module of the firmware has ``sha256`` ('' for none): asked once per connection."""
+
+_SHA256 = """\
+__belay_hs=__import__({module!r}).sha256()
+try:
+ with open({path!r},'rb') as __belay_hf:
+  while 1:
+   __belay_hm=__belay_hf.read(1024)
+   if not __belay_hm:break
+   __belay_hs.update(__belay_hm)
+ __belay_r(__belay_hs.digest())
+finally:
+ del __belay_hs,__belay_hm
+"""
+"""Board side of `BoardFiles.sha256`: the digest by the firmware's ``hashlib``."""
+
 # __belay_T(p): None if missing, else (is_dir, size). __belay_W(p, recursive): [(path, is_dir, size)].
 _HELPERS_TREE = """\
 __belay_Z=__import__('os')
@@ -582,7 +608,88 @@ class BoardFiles:
             code = "".join(f"__belay_M({p!r})\n" for p in _ancestors(where, include_self=True))
         else:
             code = f"__belay_Z.mkdir({where!r})\n"
-        self._do(features, code, path)
+        try:
+            self._do(features, code, path)
+        except BoardFileNotFoundError:
+            raise self._missing_parent(where) from None
+
+    def _missing_parent(self, where: str) -> BoardPathError:
+        """The error for a path whose parent folder is missing: it names the parent, not the path."""
+        parent = posixpath.dirname(where.rstrip("/")) or "/"
+        stat = self._stat(parent)
+        if stat is None:
+            return BoardFileNotFoundError(errno.ENOENT, "No such directory on the board", parent)
+        if not stat[0]:
+            return BoardNotADirectoryError(errno.ENOTDIR, "Not a directory on the board", parent)
+        return _path_error(errno.ENOENT, where)
+
+    @_serialised
+    def rmdir(self, path: str) -> None:
+        """Remove the empty directory ``path`` on the board.
+
+        Raises
+        ------
+        BoardFileNotFoundError
+            When ``path`` does not exist.
+        BoardNotADirectoryError
+            When it is a file.
+        BoardPathError
+            When it is not empty.
+        """
+        stat = self._stat(path)
+        if stat is None:
+            raise _path_error(errno.ENOENT, path)
+        if not stat[0]:
+            raise _path_error(errno.ENOTDIR, path)
+        self.remove(path)
+
+    @_serialised
+    def touch(self, path: str) -> None:
+        """Make the empty file ``path`` on the board if it does not exist; an existing file is left as it is.
+
+        Raises
+        ------
+        BoardFileNotFoundError
+            When the parent folder is missing (named in the error).
+        BoardIsADirectoryError
+            When ``path`` is a directory.
+        """
+        features = self.features()
+        where = self._board_path(path, features)
+        stat = self._stat(path)
+        if stat is not None:
+            if stat[0]:
+                raise _path_error(errno.EISDIR, path)
+            return
+        try:
+            self._do(features, f"open({where!r},'wb').close()\n", path)
+        except BoardFileNotFoundError:
+            raise self._missing_parent(where) from None
+
+    @_serialised
+    def sha256(self, path: str) -> str:
+        """The SHA-256 of the file ``path`` on the board, in hex: computed there with the firmware's ``hashlib``.
+
+        Firmware without ``hashlib.sha256`` (the micro:bit's) sends the file, and the host computes it.
+
+        Raises
+        ------
+        BoardFileNotFoundError
+            When there is no such file.
+        BoardIsADirectoryError
+            When it is a directory.
+        """
+        import hashlib
+
+        self.size(path)  # the clear errors for a missing file or a directory
+        where = self._board_path(path, self.features())
+        module = self.session.board_cache.get("sha256")
+        if module is None:
+            module = self.session.board_cache["sha256"] = self.session.value(_HASHLIB)
+        if not module:
+            return hashlib.sha256(self.read_bytes(path)).hexdigest()
+        with _about(path):
+            return bytes(self.session.value(_SHA256.format(module=module, path=where))).hex()
 
     @_serialised
     def read_bytes(self, path: str) -> bytes:

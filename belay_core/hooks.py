@@ -20,7 +20,7 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("latency", "belay_core.commands.latency:latency", "Measure the round trip of a tiny call."),
         CommandRecord("plugins", "belay_core.commands.plugins:plugins", "List plugins and what they provide."),
         CommandRecord("terminal", "belay_core.commands.terminal:terminal", "Interactive REPL over any transport."),
-        CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, get, put, rm, mkdir, tree, df."),
+        CommandRecord("fs", "belay_core.commands.fs:fs", "Files on the board: ls, cat, cp, get, put, rm, mkdir, ..."),
         CommandRecord("sync", "belay_core.commands.sync:sync", "Sync a folder to the board by hash difference."),
         CommandRecord("reset", "belay_core.commands.board:reset", "Hard-reset the board and reconnect."),
         CommandRecord("soft-reset", "belay_core.commands.board:soft_reset", "Soft-reset the board."),

@@ -37,6 +37,11 @@ def reporting() -> Iterator[None]:
         sys.exit(2)
 
 
+def plural(count: int, word: str, words: str = "") -> str:
+    """``"1 file"``, ``"2 files"``; ``words`` for an irregular plural (``plural(n, "directory", "directories")``)."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def human_size(size: float) -> str:
     """``2048`` → ``"2.0 KiB"``."""
     value = float(size)

@@ -1,9 +1,10 @@
-"""``belay fs``: files on the board (ls, cat, get, put, rm, mkdir, tree, df)."""
+"""``belay fs``: files on the board (ls, cat, get, put, cp, rm, mkdir, rmdir, touch, sha256sum, tree, df)."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import posixpath
 import sys
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import click
 
-from belay_core.commands.console import bytes_progress, human_size, reporting
+from belay_core.commands.console import bytes_progress, human_size, plural, reporting
 from belay_core.commands.options import board, device_option
 
 if TYPE_CHECKING:
@@ -66,6 +67,19 @@ def _errors() -> Iterator[None]:
             sys.exit(2)
 
 
+def _board_path(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Board paths may carry mpremote's ``:`` mark (``:main.py``, ``:`` for the current directory)."""
+    if isinstance(value, tuple):
+        return tuple(_strip(v) for v in value)
+    return None if value is None else _strip(value)
+
+
+def _strip(path: str) -> str:
+    if path.startswith(":"):
+        return path[1:] or "."
+    return path
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -74,14 +88,19 @@ def _console() -> Any:
 
 @fs.command("ls")
 @_board_options
-@click.argument("path", default="/")
+@click.argument("path", default="/", callback=_board_path)
 @click.pass_context
 def ls(ctx: click.Context, path: str) -> None:
-    """List directory PATH on the board (default /): sizes and names; folders end with /."""
+    """List directory PATH on the board (default /): sizes and names; folders end with /. A file lists itself."""
     from rich.table import Table
 
+    from belay_core.files import FileInfo
+
     with _device(ctx) as device:
-        entries = device.listdir(path)
+        if device.is_dir(path):
+            entries = device.listdir(path)
+        else:  # a file lists itself, as ls does (a missing path gives the board's error)
+            entries = [FileInfo(path, posixpath.basename(path.rstrip("/")) or path, False, device.size(path))]
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(justify="right")
     table.add_column()
@@ -95,7 +114,7 @@ def ls(ctx: click.Context, path: str) -> None:
 
 @fs.command("tree")
 @_board_options
-@click.argument("path", default="/")
+@click.argument("path", default="/", callback=_board_path)
 @click.pass_context
 def tree(ctx: click.Context, path: str) -> None:
     """Show everything under PATH on the board (default /) as a tree, with sizes."""
@@ -116,12 +135,12 @@ def tree(ctx: click.Context, path: str) -> None:
             parent.add(f"{escape(entry.name)} [dim]({human_size(entry.size)})[/]")
     files = sum(not e.is_dir for e in entries)
     _console().print(root)
-    click.echo(f"{sum(e.is_dir for e in entries)} directories, {files} files")
+    click.echo(f"{plural(sum(e.is_dir for e in entries), 'directory', 'directories')}, {plural(files, 'file')}")
 
 
 @fs.command("cat")
 @_board_options
-@click.argument("path")
+@click.argument("path", callback=_board_path)
 @click.pass_context
 def cat(ctx: click.Context, path: str) -> None:
     """Print file PATH from the board (bytes as they are)."""
@@ -149,13 +168,12 @@ def _progress(total: int, verb: str) -> Iterator[Callable[[str, int, int], None]
 
 def _summary(verb: str, count: int, size: int, started: float) -> None:
     seconds = time.monotonic() - started
-    plural = "" if count == 1 else "s"
-    click.echo(f"{verb} {count} file{plural}, {human_size(size)} in {seconds:.2f} s", err=True)
+    click.echo(f"{verb} {plural(count, 'file')}, {human_size(size)} in {seconds:.2f} s", err=True)
 
 
 @fs.command("get")
 @_board_options
-@click.argument("remote")
+@click.argument("remote", callback=_board_path)
 @click.argument("local", default=".", type=click.Path(path_type=Path))
 @click.pass_context
 def get(ctx: click.Context, remote: str, local: Path) -> None:
@@ -176,7 +194,7 @@ def get(ctx: click.Context, remote: str, local: Path) -> None:
 @fs.command("put")
 @_board_options
 @click.argument("local", type=click.Path(exists=True, path_type=Path))
-@click.argument("remote", default="/")
+@click.argument("remote", default="/", callback=_board_path)
 @click.pass_context
 def put(ctx: click.Context, local: Path, remote: str) -> None:
     """Copy file or folder LOCAL to REMOTE on the board (default /), making folders as needed.
@@ -196,7 +214,7 @@ def put(ctx: click.Context, local: Path, remote: str) -> None:
 @fs.command("rm")
 @_board_options
 @click.option("-r", "--recursive", is_flag=True, help="Remove directories and everything in them.")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, callback=_board_path)
 @click.pass_context
 def rm(ctx: click.Context, recursive: bool, paths: tuple[str, ...]) -> None:
     """Remove files (and, with -r, directories) PATHS on the board."""
@@ -208,7 +226,7 @@ def rm(ctx: click.Context, recursive: bool, paths: tuple[str, ...]) -> None:
 @fs.command("mkdir")
 @_board_options
 @click.option("-p", "--parents", is_flag=True, help="Make missing parents; an existing directory is fine.")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, callback=_board_path)
 @click.pass_context
 def mkdir(ctx: click.Context, parents: bool, paths: tuple[str, ...]) -> None:
     """Make directories PATHS on the board."""
@@ -232,3 +250,96 @@ def df(ctx: click.Context) -> None:
     percent = f"{100 * usage.used / usage.total:.0f}%" if usage.total else "-"
     table.add_row(human_size(usage.total), human_size(usage.used), human_size(usage.free), percent)
     _console().print(table)
+
+
+@fs.command("cp")
+@_board_options
+@click.option("-r", "--recursive", is_flag=True, help="Copy folders and everything in them.")
+@click.argument("sources", nargs=-1, required=True)
+@click.argument("destination")
+@click.pass_context
+def cp(ctx: click.Context, recursive: bool, sources: tuple[str, ...], destination: str) -> None:
+    """Copy SOURCES to DESTINATION; board paths start with ':' (mpremote's mark).
+
+    Host to board, board to host, or board to board. As with cp, a source goes into DESTINATION when
+    that is an existing folder (or ends with /), else it becomes DESTINATION; folders need -r.
+
+    \b
+    Examples:
+      belay fs cp main.py :                 # into the board's current directory
+      belay fs cp -r ./src :lib             # the folder src becomes /lib, or goes into an existing /lib
+      belay fs cp :data.csv .               # from the board
+    """
+    to_board = destination.startswith(":")
+    if not to_board and not any(source.startswith(":") for source in sources):
+        raise click.UsageError("mark the board's paths with ':' (e.g. ':main.py', ':' for its current directory)")
+    with _device(ctx) as device:
+        started = time.monotonic()
+        count = size = 0
+        target = _strip(destination)
+        into = target.endswith("/") or (device.is_dir(target) if to_board else Path(target).is_dir())
+        if len(sources) > 1 and not into:
+            raise click.UsageError(f"copying several sources needs DESTINATION to be a folder: {destination!r}")
+        for source in sources:
+            from_board = source.startswith(":")
+            path = _strip(source)
+            name = posixpath.basename(path.rstrip("/")) if from_board else Path(path).name
+            is_dir = device.is_dir(path) if from_board else Path(path).is_dir()
+            if is_dir and not recursive:
+                raise click.UsageError(f"{source!r} is a folder: copy it with -r")
+            place = (posixpath.join(target, name) if to_board else str(Path(target) / name)) if into else target
+            if not from_board:
+                files = [Path(path)] if not is_dir else [f for f in Path(path).rglob("*") if f.is_file()]
+                with _progress(sum(f.stat().st_size for f in files), "put") as progress:
+                    written = device.put(path, place, progress=progress)
+                count, size = count + len(written), size + sum(f.stat().st_size for f in files)
+            elif not to_board:
+                got = device.get(path, place)
+                count, size = count + len(got), size + sum(f.stat().st_size for f in got)
+            else:  # on the board: through the host, file by file
+                pairs = [(path, place, False)]
+                if is_dir:
+                    below = device.walk(path)
+                    pairs = [(path, place, True)]
+                    pairs += [(e.path, posixpath.join(place, posixpath.relpath(e.path, path)), e.is_dir) for e in below]
+                for board_from, board_to, folder in pairs:
+                    if folder:
+                        device.mkdir(board_to, parents=True)
+                        continue
+                    data = device.read_bytes(board_from)
+                    device.write_bytes(board_to, data)
+                    count, size = count + 1, size + len(data)
+    _summary("copied", count, size, started)
+
+
+@fs.command("touch")
+@_board_options
+@click.argument("paths", nargs=-1, required=True, callback=_board_path)
+@click.pass_context
+def touch(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Make empty files PATHS on the board; existing files are left as they are."""
+    with _device(ctx) as device:
+        for path in paths:
+            device.files.touch(path)
+
+
+@fs.command("rmdir")
+@_board_options
+@click.argument("paths", nargs=-1, required=True, callback=_board_path)
+@click.pass_context
+def rmdir(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Remove empty directories PATHS on the board."""
+    with _device(ctx) as device:
+        for path in paths:
+            device.files.rmdir(path)
+
+
+@fs.command("sha256sum")
+@_board_options
+@click.argument("paths", nargs=-1, required=True, callback=_board_path)
+@click.pass_context
+def sha256sum(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Print the SHA-256 of board files PATHS, computed on the board (as sha256sum prints them)."""
+    with _device(ctx) as device:
+        for path in paths:
+            click.echo(f"{device.files.sha256(path)}  {path}")

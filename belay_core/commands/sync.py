@@ -51,6 +51,7 @@ def sync(
             progress=progress,
         )
     verb = "would " if dry_run else ""
+    done = "would be " if dry_run else ""
     for label, paths, style in (
         ("upload", plan.upload, "green"),
         ("create", plan.mkdir, "cyan"),
@@ -64,7 +65,7 @@ def sync(
     for path in plan.skipped_links:
         console.print(f"[yellow]link[/] {path}: a link to a folder, not followed", highlight=False)
     console.print(
-        f"{len(plan.upload)} {verb}uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} {verb}deleted "
+        f"{len(plan.upload)} {done}uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} {done}deleted "
         f"(hasher: {plan.hasher})",
         highlight=False,
     )
