@@ -690,6 +690,8 @@ class Device(metaclass=DeviceMeta):
         *,
         mpy_cross_binary: Union[str, os.PathLike[str], None] = None,
         progress_update: Optional[Callable[..., Any]] = None,
+        confirm: Optional[Callable[[Any], bool]] = None,
+        byte_progress: Optional[TransferProgress] = None,
     ) -> Any:
         """Make ``dst`` on the board hold exactly the files of ``folder``, sending only what changed.
 
@@ -717,6 +719,13 @@ class Device(metaclass=DeviceMeta):
         mpy_cross_binary, progress_update
             The original belay's names: a mpy-cross binary (as ``mpy_cross=``), and a
             ``rich.progress.Progress.update``-like callable (``description=``, ``total=``, ``advance=``).
+        confirm
+            Called with the `SyncPlan` once it is known, before anything changes; returning ``False``
+            cancels the sync (`belay_core.sync.SyncCancelled`, nothing changed). ``belay sync`` asks
+            before deleting with it.
+        byte_progress
+            ``byte_progress(path, done, size)`` as files are written: bytes, as `put`'s ``progress``
+            (``plan.upload_bytes`` is the total).
 
         Returns
         -------
@@ -730,7 +739,19 @@ class Device(metaclass=DeviceMeta):
         if progress_update is not None and progress is None:
             progress = _rich_progress(progress_update)
         with self.session.lock:
-            return sync(self, folder, dst, keep, ignore, minify, mpy_cross, dry_run, progress)
+            return sync(
+                self,
+                folder,
+                dst,
+                keep,
+                ignore,
+                minify,
+                mpy_cross,
+                dry_run,
+                progress,
+                confirm=confirm,
+                byte_progress=byte_progress,
+            )
 
     def sync_dependencies(
         self, package: Union[str, Any], *subfolders: Union[str, os.PathLike[str]], dst: str = "/lib", **kwargs: Any

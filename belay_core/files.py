@@ -891,6 +891,7 @@ class BoardFiles:
         dirs: Sequence[str] = (),
         *,
         progress: Optional[Callable[[str, int, int], None]] = None,
+        byte_progress: Optional[TransferProgress] = None,
     ) -> None:
         """Make directories ``dirs``, then write each board path of ``contents``, batched as `put` batches.
 
@@ -902,11 +903,15 @@ class BoardFiles:
             Directories to make first, parents before children.
         progress
             ``progress(path, done, total)`` once per file written, ``done`` counting files.
+        byte_progress
+            ``byte_progress(path, done, size)`` as `put` calls its ``progress``: bytes of each file.
         """
         pieces = [Piece(path, len(data), opener=_memory(data)) for path, data in contents.items()]
         finished: set[str] = set()
 
         def report(path: str, done: int, total: int) -> None:
+            if byte_progress is not None:
+                byte_progress(path, done, total)
             if progress is not None and done == total and path not in finished:
                 finished.add(path)
                 progress(path, len(finished), len(pieces))

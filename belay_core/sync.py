@@ -20,6 +20,7 @@ from belay_core.errors import BelayError, FeatureUnavailableError, UsageError
 
 if TYPE_CHECKING:
     from belay_core.device_api import DeviceApi
+    from belay_core.files import TransferProgress
     from belay_core.hashing import Hasher
     from belay_core.records import Compiler
 
@@ -34,6 +35,14 @@ DEFAULT_KEEP_AT_ROOT: tuple[str, ...] = ("boot.py", "webrepl_cfg.py", "lib")
 
 SyncProgress = Callable[[str, int, int], None]
 """``progress(path, done, total)``: files done out of total, with the path just handled."""
+
+
+class SyncCancelled(BelayError):
+    """The ``confirm`` callback of a sync said no: nothing was changed. ``plan`` is what it would have done."""
+
+    def __init__(self, plan: SyncPlan) -> None:
+        super().__init__("the sync was cancelled: nothing on the board was changed")
+        self.plan = plan
 
 
 @define
@@ -58,6 +67,8 @@ class SyncPlan:
         Host file links in the folder (relative paths): their targets' contents were sent.
     skipped_links
         Host folder links in the folder (relative paths, ending in ``/``): not followed, nothing sent.
+    upload_bytes
+        Bytes the uploads carry (after minifying or compiling).
     """
 
     upload: list[str] = field(factory=list)
@@ -68,6 +79,8 @@ class SyncPlan:
     hasher: str = ""
     followed_links: list[str] = field(factory=list)
     skipped_links: list[str] = field(factory=list)
+    upload_bytes: int = 0
+    """Bytes the uploads carry (after minifying or compiling)."""
 
     @property
     def changes(self) -> int:
@@ -361,6 +374,7 @@ def apply_plan(
     host: Sequence[HostFile],
     listing: BoardListing,
     progress: Optional[SyncProgress] = None,
+    byte_progress: Optional[TransferProgress] = None,
 ) -> None:
     """Make the board match the plan: directories and uploads (batched by `Device.put`'s machinery), then removals.
 
@@ -384,7 +398,9 @@ def apply_plan(
     if plan.upload or plan.mkdir:
         data = {item.remote: item.data for item in host}
         contents = {listing.path(r): data[r] for r in plan.upload}
-        device.files.write_many(contents, [listing.path(d) for d in plan.mkdir], progress=progress)
+        device.files.write_many(
+            contents, [listing.path(d) for d in plan.mkdir], progress=progress, byte_progress=byte_progress
+        )
     _remove(device, listing, *rest)
 
 
@@ -407,6 +423,9 @@ def sync(
     dry_run: bool = False,
     progress: Optional[SyncProgress] = None,
     owned: Optional[set[str]] = None,
+    *,
+    confirm: Optional[Callable[[SyncPlan], bool]] = None,
+    byte_progress: Optional[TransferProgress] = None,
 ) -> SyncPlan:
     """Sync ``folder`` (or one file) to ``dst`` on the board; see `belay_core.Device.sync`."""
     folder = Path(folder)
@@ -448,8 +467,12 @@ def sync(
             chain.append(path)
             path = posixpath.dirname(path)
         plan.mkdir = [*reversed(chain), *plan.mkdir]
-    if not dry_run:
-        apply_plan(device, plan, host, listing, progress)
+    sizes = {item.remote: len(item.data) for item in host}
+    plan.upload_bytes = sum(sizes[r] for r in plan.upload)
+    if not dry_run and (confirm is None or confirm(plan)):
+        apply_plan(device, plan, host, listing, progress, byte_progress)
+    elif not dry_run:
+        raise SyncCancelled(plan)
     return plan
 
 

@@ -97,6 +97,49 @@ def sync_progress(console: Console, label: str = "sync") -> Iterator[Callable[[s
         yield progress
 
 
+class SyncBar:
+    """Byte progress of a sync on a rich bar: `start` with the plan, `advance` from ``byte_progress``."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("", total=None, files="")
+        self.seen: dict[str, int] = {}
+        self.files = 0
+        self.finished = 0
+
+    def start(self, upload_bytes: int, files: int) -> None:
+        """The plan is known: ``upload_bytes`` in ``files`` files will be sent."""
+        self.files = files
+        self.bar.update(self.task, total=upload_bytes or None, files=f"0/{files} files")
+
+    def advance(self, path: str, done: int, size: int) -> None:
+        """``byte_progress(path, done, size)`` of `Device.sync`."""
+        step = done - self.seen.get(path, 0)
+        self.seen[path] = done
+        if done == size and step >= 0 and (step or size == 0):
+            self.finished += 1
+        self.bar.update(self.task, advance=step, description=path, files=f"{self.finished}/{self.files} files")
+
+
+@contextlib.contextmanager
+def sync_bytes_progress(console: Console, label: str = "sync") -> Iterator[SyncBar]:
+    """A transient progress bar of the bytes a sync sends (and files done), on a terminal only."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[files]}"),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        yield SyncBar(bar)
+
+
 def err_console() -> Console:
     """A rich console on standard error (news and progress; standard output stays for results)."""
     from rich.console import Console

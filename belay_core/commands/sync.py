@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
 import click
 
-from belay_core.commands.console import err_console, reporting, sync_progress
+from belay_core.commands.console import err_console, human_size, plural, reporting, sync_bytes_progress
 from belay_core.commands.options import board, device_option, sync_options
 
 
@@ -18,6 +19,8 @@ from belay_core.commands.options import board, device_option, sync_options
 @click.option("--keep", multiple=True, metavar="PATH", help="Board path (relative to --dst) never removed; repeatable.")
 @click.option("--ignore", multiple=True, metavar="PATTERN", help="gitignore-style pattern to skip; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--no-delete", is_flag=True, help="Never remove board files, even those FOLDER does not have.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before deleting (a sync to / asks at a terminal).")
 @sync_options
 def sync(
     spec: Optional[str],
@@ -27,31 +30,56 @@ def sync(
     keep: tuple[str, ...],
     ignore: tuple[str, ...],
     dry_run: bool,
+    no_delete: bool,
+    yes: bool,
     sync_kwargs: dict[str, Any],
 ) -> None:
     """Sync FOLDER to the board, sending only files whose hash differs.
 
     Board files under --dst that FOLDER does not have are removed, except --keep (by default
-    boot.py, webrepl_cfg.py and lib when --dst is /). A .belayignore file in FOLDER adds ignore
-    patterns.
+    boot.py, webrepl_cfg.py and lib when --dst is /), or none with --no-delete. A sync to / that
+    would delete files lists them and asks first when run at a terminal (-y/--yes does not ask). A
+    .belayignore file in FOLDER adds ignore patterns.
 
     \b
     Example:
       belay sync -d emu: ./src --dst /app --ignore "*.md" --dry-run
     """
+    from belay_core.sync import SyncCancelled, SyncPlan
+
     console = err_console()
-    with reporting(), board(spec, timeout) as device, sync_progress(console) as progress:
-        plan = device.sync(
-            folder,
-            dst=dst,
-            keep=list(keep) if keep else None,
-            ignore=list(ignore),
-            **sync_kwargs,
-            dry_run=dry_run,
-            progress=progress,
-        )
-    verb = "would " if dry_run else ""
-    done = "would be " if dry_run else ""
+    ask = not yes and not dry_run and sys.stdin.isatty() and console.is_terminal
+
+    with reporting(), board(spec, timeout) as device, sync_bytes_progress(console) as bar:
+
+        def confirm(plan: SyncPlan) -> bool:
+            bar.start(plan.upload_bytes, len(plan.upload))
+            removing = [*plan.delete, *plan.rmdir]
+            if not ask or not removing or _dst(dst) != "/":
+                return True
+            bar.bar.stop()
+            console.print(f"This sync to / would remove {plural(len(removing), 'path')} from the board:")
+            for path in removing:
+                console.print(f"  [red]{path}[/]", highlight=False)
+            agreed = click.confirm("Remove them?", default=False, err=True)
+            bar.bar.start()
+            return agreed
+
+        try:
+            plan = device.sync(
+                folder,
+                dst=dst,
+                keep=True if no_delete else (list(keep) if keep else None),
+                ignore=list(ignore),
+                **sync_kwargs,
+                dry_run=dry_run,
+                confirm=confirm,
+                byte_progress=bar.advance,
+            )
+        except SyncCancelled:
+            console.print("Cancelled: nothing on the board was changed.")
+            sys.exit(1)
+    would = "would " if dry_run else ""
     for label, paths, style in (
         ("upload", plan.upload, "green"),
         ("create", plan.mkdir, "cyan"),
@@ -59,13 +87,18 @@ def sync(
         ("remove", plan.rmdir, "red"),
     ):
         for path in paths:
-            console.print(f"[{style}]{verb}{label}[/] {path}", highlight=False)
+            console.print(f"[{style}]{would}{label}[/] {path}", highlight=False)
     for path in plan.followed_links:
         console.print(f"[yellow]link[/] {path}: a link to a file, its target's content is sent", highlight=False)
     for path in plan.skipped_links:
         console.print(f"[yellow]link[/] {path}: a link to a folder, not followed", highlight=False)
+    done = "would be " if dry_run else ""
     console.print(
-        f"{len(plan.upload)} {done}uploaded, {len(plan.unchanged)} unchanged, {len(plan.delete)} {done}deleted "
-        f"(hasher: {plan.hasher})",
+        f"{len(plan.upload)} {done}uploaded ({human_size(plan.upload_bytes)}), {len(plan.unchanged)} unchanged, "
+        f"{len(plan.delete)} {done}deleted (hasher: {plan.hasher})",
         highlight=False,
     )
+
+
+def _dst(dst: str) -> str:
+    return "/" + dst.strip("/")
