@@ -17,7 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Union
 
-from belay_core.errors import DeviceSpecError, FeatureUnavailableError, NotBelayResponseError, UsageError
+from belay_core.errors import (
+    DeviceSpecError,
+    FeatureUnavailableError,
+    NotBelayResponseError,
+    UsageError,
+    raised_on_the_board,
+)
 from belay_core.executers import Executer, FunctionSource
 from belay_core.files import BoardFiles, DiskUsage, FileInfo, LocalPath, TransferProgress
 from belay_core.frames import KeptObject, decode
@@ -322,6 +328,7 @@ class Device(metaclass=DeviceMeta):
     # Calls
     # ------------------------------------------------------------------------------------------------
 
+    @raised_on_the_board
     def __call__(
         self,
         cmd: Any,

@@ -7,7 +7,8 @@ bad arguments, time not synchronised) are `UsageError`\\ s, which are `ValueErro
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import functools
+from typing import Any, Callable, Optional, TypeVar
 
 
 class BelayError(Exception):
@@ -187,3 +188,24 @@ class DeviceExit(DeviceError):
         if isinstance(self.code, int):
             return int(self.code) & 0xFF
         return 1
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def raised_on_the_board(func: _F) -> _F:
+    """Decorate the calls users make (tasks, ``device(...)``, proxies) so a board error's host traceback is short.
+
+    A `DeviceError` leaves ``func`` with its host traceback cut at this frame: an uncaught board error
+    shows the user's own line, this one line of Belay's, and then the board's traceback (with host
+    files and lines), not the frames of Belay's engine in between.
+    """
+
+    @functools.wraps(func)
+    def raised_on_the_board(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DeviceError as error:
+            raise error.with_traceback(None)  # the board's traceback follows
+
+    return raised_on_the_board  # type: ignore[return-value]

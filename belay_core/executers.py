@@ -22,6 +22,7 @@ from belay_core.errors import (
     DeviceError,
     FeatureUnavailableError,
     SpecialFunctionNameError,
+    raised_on_the_board,
 )
 from belay_core.tracebacks import SourceOrigin
 
@@ -76,7 +77,20 @@ def function_source(f: Callable[..., Any], *, body: bool = False) -> FunctionSou
         lines, first = inspect.getsourcelines(f)
         file = inspect.getsourcefile(f) or inspect.getfile(f)
     except (OSError, TypeError) as exc:
-        raise BelayError(f"cannot read the source of {getattr(f, '__name__', f)!r}: {exc}") from None
+        name = getattr(f, "__name__", f)
+        where = getattr(getattr(f, "__code__", None), "co_filename", "")
+        if where == "<stdin>":
+            raise DefinitionError(
+                f"cannot read the source of {name!r}: it was typed at the Python prompt, which keeps no source "
+                "(Python 3.13's new prompt does). Define it in a file, in IPython or Jupyter, or run the code "
+                "as a string with device(...)"
+            ) from None
+        if where == "<string>":
+            raise DefinitionError(
+                f"cannot read the source of {name!r}: it was made by exec() or compile() of a string, which keeps "
+                "no source; put the code in a file, or register it in linecache under the name given to compile()"
+            ) from None
+        raise BelayError(f"cannot read the source of {name!r}: {exc}") from None
     first = max(first, 1)
     source = textwrap.dedent("".join(lines))
     try:
@@ -228,6 +242,7 @@ class SetupExecuter(Executer):
         body = self.device.minify(source.code, minify)
         device = self.device
 
+        @raised_on_the_board
         @functools.wraps(f)
         def run(*args: Any, **kwargs: Any) -> None:
             bound = source.parameters.bind(*args, **kwargs)
@@ -313,6 +328,7 @@ class TaskExecuter(Executer):
 
             return start
 
+        @raised_on_the_board
         @functools.wraps(f)
         def call(*args: Any, **kwargs: Any) -> Any:
             return device.evaluate(
@@ -345,6 +361,7 @@ class ThreadExecuter(Executer):
         device = self.device
         device.define(source, minify)
 
+        @raised_on_the_board
         @functools.wraps(f)
         def start(*args: Any, **kwargs: Any) -> None:
             impl = device.implementation
@@ -380,9 +397,11 @@ class DeviceGenerator(Iterator[Any]):
     def __iter__(self) -> DeviceGenerator:
         return self
 
+    @raised_on_the_board
     def __next__(self) -> Any:
         return self.send(None)
 
+    @raised_on_the_board
     def send(self, value: Any) -> Any:
         """Resume the board's generator with ``value``; return what it yields next."""
         if self._finished:

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from belay_core.errors import BelayError
+from belay_core.errors import BelayError, raised_on_the_board
 from belay_core.executers import DeviceGenerator, board_source, call_source
 
 if TYPE_CHECKING:
@@ -228,6 +228,7 @@ class ProxyObject:
     # Attributes
     # ------------------------------------------------------------------------------------------------
 
+    @raised_on_the_board
     def __getattr__(self, name: str) -> Any:
         if _host_side(name):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -240,6 +241,7 @@ class ProxyObject:
             return True
         return name in getattr(self, "__dict__", ())
 
+    @raised_on_the_board
     def __setattr__(self, name: str, value: Any) -> None:
         if self._belay_host_attribute(name):
             object.__setattr__(self, name, value)
@@ -271,9 +273,11 @@ class ProxyObject:
             return ":".join(parts) if parts[2] else ":".join(parts[:2])
         return _source(key)
 
+    @raised_on_the_board
     def __getitem__(self, key: Any) -> Any:
         return self._belay_eval(f"{self._belay_ref}[{self._belay_key(key)}]")
 
+    @raised_on_the_board
     def __setitem__(self, key: Any, value: Any) -> None:
         self._belay_run(f"{self._belay_ref}[{self._belay_key(key)}]={_source(value)}")
 
@@ -296,6 +300,7 @@ class ProxyObject:
     def _belay_iterate(self, steps: DeviceGenerator) -> Iterator[Any]:
         yield from steps  # a host generator, so the proxy stays alive while its items are read
 
+    @raised_on_the_board
     def __next__(self) -> Any:
         """``next()`` of a board iterator or generator; its end raises `StopIteration` on the host."""
         try:
@@ -307,6 +312,7 @@ class ProxyObject:
     # Calls, text, hashing, conversions
     # ------------------------------------------------------------------------------------------------
 
+    @raised_on_the_board
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         for value in (*args, *kwargs.values()):
             _source(value)

@@ -33,7 +33,7 @@ from belay_core.implementation import Implementation
 from belay_core.repl import Pacing, RawRepl
 from belay_core.source import catch_exit, escape_controls, mentions_exit
 from belay_core.timesync import TimeSync
-from belay_core.tracebacks import SourceOrigin, device_error, remap, unwrap_exit_frames
+from belay_core.tracebacks import SourceOrigin, defined_functions, device_error, remap, unwrap_exit_frames
 
 if TYPE_CHECKING:
     from belay_core.frames import TextSink
@@ -504,7 +504,10 @@ class Session:
             text = stderr.decode("utf-8", errors="replace")
             if self._caught_exit:
                 text = unwrap_exit_frames(text)
-            raise device_error(remap(text, self.origins, origin))
+            functions = self.origins
+            if origin is not None:  # functions this very code defines (a file run with belay run) map with it
+                functions = {**self.origins, **dict.fromkeys(defined_functions(source), origin)}
+            raise device_error(remap(text, functions, origin))
         if frame is not None and frame.damaged:
             raise ProtocolError(
                 f"the board's answer was damaged on the line ({frame.kind} frame of {len(frame.payload)} characters "

@@ -38,6 +38,20 @@ class SourceOrigin:
         return self.line + board_line - 1
 
 
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+def defined_functions(source: str) -> list[str]:
+    """Names of the functions (and methods) ``source`` defines with ``def``.
+
+    Examples
+    --------
+    >>> defined_functions("def f():\\n    def g(): pass\\nclass C:\\n    async def m(self): pass\\n")
+    ['f', 'g', 'm']
+    """
+    return _DEF.findall(source)
+
+
 def remap(traceback: str, functions: Mapping[str, SourceOrigin], module: Optional[SourceOrigin] = None) -> str:
     """Rewrite ``File "<stdin>"`` frames of a board traceback to host files and lines.
 

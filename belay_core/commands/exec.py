@@ -14,14 +14,25 @@ from belay_core.commands.options import board, device_option
 @device_option
 @click.argument("code")
 def exec_(spec: Optional[str], timeout: Optional[float], code: str) -> None:
-    """Run CODE on the board; print an expression's value.
+    """Run CODE on the board; an expression's value is printed as the board's REPL shows it (its repr).
 
     \b
     Example:
       belay exec -d emu: "import sys; print(sys.platform)"
       belay exec -d emu: "1 + 1"
+      belay exec -d emu: "object()"          # <object>, as the board's REPL prints it
     """
+    import ast
+
+    try:
+        ast.parse(code, mode="eval")
+        expression = True
+    except SyntaxError:
+        expression = False
     with reporting(), board(spec, timeout) as device:
-        result = device(code)
-        if result is not None:
-            click.echo(repr(result))
+        if not expression:
+            device.run_statements(code)
+            return
+        # As the REPL does: the board prints its own repr, so any object shows, not only plain values.
+        shown = f"__belay_v=({code}\n)\nif __belay_v is not None:print(repr(__belay_v))\ndel __belay_v\n"
+        device.run_statements(shown)
