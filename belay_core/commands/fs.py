@@ -86,11 +86,25 @@ def _console() -> Any:
     return Console()
 
 
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (shapes: docs/files.md).")
+
+
+def _entry(entry: Any) -> dict[str, Any]:
+    return {"path": entry.path, "name": entry.name, "type": "dir" if entry.is_dir else "file", "size": entry.size}
+
+
+def _print_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2))
+
+
 @fs.command("ls")
 @_board_options
 @click.argument("path", default="/", callback=_board_path)
+@_JSON
 @click.pass_context
-def ls(ctx: click.Context, path: str) -> None:
+def ls(ctx: click.Context, path: str, as_json: bool) -> None:
     """List directory PATH on the board (default /): sizes and names; folders end with /. A file lists itself."""
     from rich.table import Table
 
@@ -101,6 +115,9 @@ def ls(ctx: click.Context, path: str) -> None:
             entries = device.listdir(path)
         else:  # a file lists itself, as ls does (a missing path gives the board's error)
             entries = [FileInfo(path, posixpath.basename(path.rstrip("/")) or path, False, device.size(path))]
+    if as_json:
+        _print_json([_entry(e) for e in entries])
+        return
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(justify="right")
     table.add_column()
@@ -115,14 +132,18 @@ def ls(ctx: click.Context, path: str) -> None:
 @fs.command("tree")
 @_board_options
 @click.argument("path", default="/", callback=_board_path)
+@_JSON
 @click.pass_context
-def tree(ctx: click.Context, path: str) -> None:
+def tree(ctx: click.Context, path: str, as_json: bool) -> None:
     """Show everything under PATH on the board (default /) as a tree, with sizes."""
     from rich.markup import escape
     from rich.tree import Tree
 
     with _device(ctx) as device:
         entries = device.walk(path)
+    if as_json:
+        _print_json([_entry(e) for e in entries])
+        return
     root = Tree(f"[bold blue]{escape(path)}[/]")
     nodes: dict[str, Tree] = {}
     prefix = path.rstrip("/")
@@ -237,13 +258,17 @@ def mkdir(ctx: click.Context, parents: bool, paths: tuple[str, ...]) -> None:
 
 @fs.command("df")
 @_board_options
+@_JSON
 @click.pass_context
-def df(ctx: click.Context) -> None:
+def df(ctx: click.Context, as_json: bool) -> None:
     """Show the size, use and free space of the board's file system."""
     from rich.table import Table
 
     with _device(ctx) as device:
         usage = device.df()
+    if as_json:
+        _print_json({"total": usage.total, "used": usage.used, "free": usage.free})
+        return
     table = Table(box=None)
     for name in ("size", "used", "free", "use%"):
         table.add_column(name, justify="right")

@@ -26,6 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 BOARD_KEY = "belay.board"
 """Where the root context's `BoardChoice` and open devices live (``ctx.meta``)."""
+PASSWORD_ATTR = "belay_password"
+"""The attribute of a command's context that holds its ``--password``."""
 NO_SOFT_RESET_ATTR = "belay_no_soft_reset"
 """The attribute of a command's context that says ``--no-soft-reset`` was given to it."""
 ROOT_OPTIONS_KEY = "belay.options"
@@ -62,6 +64,13 @@ def spec_option(func: F, *, required: bool = True) -> F:
 def device_option(func: F, *, required: bool = True) -> F:
     """``-d/--device SPEC``, ``--timeout`` and ``--no-soft-reset``; open the board with `board`."""
     func = click.option(
+        "--password",
+        expose_value=False,
+        callback=_remember_password,
+        metavar="PASSWORD",
+        help="Password of a WebREPL or telnet board (default: BELAY_PASSWORD), as the original belay's.",
+    )(func)
+    func = click.option(
         "--no-soft-reset",
         is_flag=True,
         expose_value=False,  # the command's signature stays (spec, timeout): `board` reads it
@@ -81,6 +90,22 @@ def device_option(func: F, *, required: bool = True) -> F:
 def _remember_no_soft_reset(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         setattr(ctx, NO_SOFT_RESET_ATTR, True)
+
+
+def _remember_password(ctx: click.Context, _param: click.Parameter, value: Optional[str]) -> None:
+    if value is not None:
+        setattr(ctx, PASSWORD_ATTR, value)
+
+
+def password_given(ctx: click.Context) -> Optional[str]:
+    """The ``--password`` given to this command or a group it is in, if any."""
+    here: Optional[click.Context] = ctx
+    while here is not None:
+        value: Optional[str] = getattr(here, PASSWORD_ATTR, None)
+        if value is not None:
+            return value
+        here = here.parent
+    return None
 
 
 def no_soft_reset_given(ctx: click.Context) -> bool:
@@ -240,6 +265,9 @@ def board(
     device = choice.devices.get(resolved)
     if device is None:
         soft_reset = not no_soft_reset_given(ctx)
+        password = password_given(ctx)
+        if password is not None:
+            device_options.setdefault("password", password)
         device = Device(resolved, timeout=seconds, soft_reset=soft_reset, stream_out=stream_out, **device_options)
         choice.devices[resolved] = device
         ctx.find_root().call_on_close(device.close)

@@ -20,6 +20,7 @@ from belay_core.commands.options import board, device_option, sync_options
 @click.option("--ignore", multiple=True, metavar="PATTERN", help="gitignore-style pattern to skip; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--no-delete", is_flag=True, help="Never remove board files, even those FOLDER does not have.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON on stdout (shape: docs/sync.md).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before deleting (a sync to / asks at a terminal).")
 @sync_options
 def sync(
@@ -31,6 +32,7 @@ def sync(
     ignore: tuple[str, ...],
     dry_run: bool,
     no_delete: bool,
+    as_json: bool,
     yes: bool,
     sync_kwargs: dict[str, Any],
 ) -> None:
@@ -79,6 +81,13 @@ def sync(
         except SyncCancelled:
             console.print("Cancelled: nothing on the board was changed.")
             sys.exit(1)
+    if as_json:
+        import json
+
+        from attrs import asdict
+
+        click.echo(json.dumps({**asdict(plan), "dry_run": dry_run}, indent=2))
+        return
     would = "would " if dry_run else ""
     for label, paths, style in (
         ("upload", plan.upload, "green"),

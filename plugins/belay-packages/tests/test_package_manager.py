@@ -257,7 +257,7 @@ def test_cache_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert str(tmp_path / "c") in info.output and "items:    1" in info.output
     refused = CliRunner().invoke(cli, ["cache", "clear"], input="n\n")
     assert refused.exit_code == 1 and len(Cache().entries()) == 1
-    assert "removed 1 items" in belay("cache", "clear", "--yes").output
+    assert "removed 1 item\n" in belay("cache", "clear", "--yes").output
     assert Cache().entries() == []
 
 
@@ -327,3 +327,32 @@ def test_clean_and_update_delete_only_files_belay_wrote(project: Path):
     ]
     assert not (project / "lib" / "dev").exists()
     assert read_lock(project / "belay.lock").package == []
+
+
+def test_cache_list_and_info_as_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    from belay_packages.cache import Cache
+
+    monkeypatch.setenv("BELAY_CACHE_DIR", str(tmp_path / "c"))
+    assert json.loads(belay("cache", "list", "--json").stdout) == []
+    Cache().put("https://example.invalid/a.py", b"x" * 2048)
+    (row,) = json.loads(belay("cache", "list", "--json").stdout)
+    assert row["source"] == "https://example.invalid/a.py" and row["size"] == 2048 and row["stored"] > 0
+    info = json.loads(belay("cache", "info", "--json").stdout)
+    assert info == {"location": str(tmp_path / "c"), "items": 1, "size": 2048}
+
+
+def test_lock_check_as_json(project: Path):
+    import json
+
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    agreed = CliRunner().invoke(cli, ["lock", "--check", "--json"])
+    assert agreed.exit_code == 0
+    assert json.loads(agreed.stdout) == {"matches": True, "problems": []}
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text().replace('mylib = "../vendor/mylib.py"', 'mylib = "../vendor/pkg"'))
+    differ = CliRunner().invoke(cli, ["lock", "--check", "--json"])
+    assert differ.exit_code == 1
+    found = json.loads(differ.stdout)
+    assert found["matches"] is False and any("main.mylib" in p for p in found["problems"])

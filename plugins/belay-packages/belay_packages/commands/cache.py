@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import click
 
-from belay_core.commands.console import err_console, human_size
+from belay_core.commands.console import err_console, human_size, plural
 
 
 @click.group("cache")
@@ -17,8 +18,12 @@ def cache() -> None:
     """
 
 
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (shape: docs/project.md).")
+
+
 @cache.command("list")
-def list_() -> None:
+@_JSON
+def list_(as_json: bool) -> None:
     """List cached items: size, age and where each came from."""
     from rich.console import Console
     from rich.table import Table
@@ -26,6 +31,10 @@ def list_() -> None:
     from belay_packages.cache import Cache
 
     entries = Cache().entries()
+    if as_json:
+        rows = [{"source": e.key, "size": e.size, "stored": e.stored} for e in entries]
+        click.echo(json.dumps(rows, indent=2))
+        return
     if not entries:
         err_console().print("the cache is empty")
         return
@@ -41,12 +50,17 @@ def list_() -> None:
 
 
 @cache.command("info")
-def info() -> None:
+@_JSON
+def info(as_json: bool) -> None:
     """Show where the cache is, how many items it holds and their size."""
     from belay_packages.cache import Cache
 
     store = Cache()
     entries = store.entries()
+    if as_json:
+        summary = {"location": str(store.root), "items": len(entries), "size": sum(e.size for e in entries)}
+        click.echo(json.dumps(summary, indent=2))
+        return
     click.echo(f"location: {store.root}")
     click.echo(f"items:    {len(entries)}")
     click.echo(f"size:     {human_size(sum(e.size for e in entries))}")
@@ -64,6 +78,6 @@ def clear(yes: bool) -> None:
         err_console().print("the cache is empty")
         return
     if not yes:
-        click.confirm(f"Remove {count} cached items ({store.root})?", abort=True)
+        click.confirm(f"Remove {plural(count, 'cached item')} ({store.root})?", abort=True)
     removed = store.clear()
-    err_console().print(f"removed {removed} items")
+    err_console().print(f"removed {plural(removed, 'item')}")

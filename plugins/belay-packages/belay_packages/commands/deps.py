@@ -146,7 +146,8 @@ def update(packages: tuple[str, ...]) -> None:
 
 @click.command("lock")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 when pyproject.toml and belay.lock disagree.")
-def lock_(check: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --check: print the result as JSON (docs/project.md).")
+def lock_(check: bool, as_json: bool) -> None:
     """Write belay.lock: resolve new or changed dependencies, keep the others' pins.
 
     \b
@@ -160,10 +161,17 @@ def lock_(check: bool) -> None:
     from belay_packages.manager import Project, relock
 
     console = err_console()
+    if as_json and not check:
+        raise click.UsageError("--json goes with --check")
     with reporting():
         project = Project.load()
         if check:
             problems = compare(project.config, project.read_lock())
+            if as_json:
+                import json
+
+                click.echo(json.dumps({"matches": not problems, "problems": problems}, indent=2))
+                sys.exit(1 if problems else 0)
             for problem in problems:
                 console.print(f"[red]{escape(problem)}[/]")
             if problems:
