@@ -132,6 +132,10 @@ CHAIN = "+"
 """The word between commands that share one connection: ``belay -d SPEC exec "x = 1" + exec "print(x)"``."""
 
 
+COMMANDS_AFTER = "belay.commands_after"
+"""``ctx.meta`` key: how many chained commands come after the one running (``belay mount`` needs one)."""
+
+
 class BelayGroup(PluginGroup):
     """The ``belay`` group: runs commands chained with ``+`` one after the other, on one connection."""
 
@@ -149,11 +153,13 @@ class BelayGroup(PluginGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         chain: list[list[str]] = ctx.meta.pop("belay.chain", [])
+        ctx.meta[COMMANDS_AFTER] = len(chain)
         if not chain:
             return super().invoke(ctx)
         with ctx:  # the connection (a resource of this context) stays open across the chain
             super().invoke(ctx)
-            for args in chain:
+            for index, args in enumerate(chain):
+                ctx.meta[COMMANDS_AFTER] = len(chain) - index - 1
                 name, command, rest = self.resolve_command(ctx, args)
                 assert name is not None and command is not None
                 with command.make_context(name, rest, parent=ctx) as sub_ctx:

@@ -37,6 +37,7 @@ from belay_core.tracebacks import SourceOrigin
 
 if TYPE_CHECKING:
     from belay_core.frames import TextSink
+    from belay_core.mount import Mount
     from belay_core.plugins import Plugins
 
 DEFAULT_TIMEOUT = 60.0
@@ -856,6 +857,51 @@ class Device(metaclass=DeviceMeta):
         Task definitions and recorded setups (autoinit ones included) are replayed.
         """
         self.session.soft_reset()
+
+    def mount(
+        self,
+        local: Union[str, os.PathLike[str]],
+        mountpoint: str = "/remote",
+        *,
+        readonly: bool = False,
+        chdir: bool = True,
+    ) -> Mount:
+        """Make host folder ``local`` a directory of the board, served over the line, as mpremote's ``mount``.
+
+        The board reads and writes the host's files as its own while the code Belay sends runs:
+        ``open``, ``os.listdir``, ``os.stat`` and ``import`` work on ``mountpoint``, and with ``chdir``
+        (the default) it becomes the board's current directory, so ``import main`` imports the host's
+        ``main.py``. A soft reset keeps the mount (it is replayed).
+
+        Parameters
+        ----------
+        local
+            The host folder.
+        mountpoint
+            Where it appears on the board (default ``/remote``).
+        readonly
+            Refuse every change with ``OSError(EROFS)``.
+        chdir
+            Make ``mountpoint`` the board's current directory.
+
+        Returns
+        -------
+        Mount
+            Use it as a context manager, or call ``unmount()``.
+
+        Raises
+        ------
+        FeatureUnavailableError
+            On firmware without ``os.mount`` or ``io.IOBase`` (the micro:bit's).
+
+        Examples
+        --------
+        >>> with device.mount("src"):
+        ...     device("import main")
+        """
+        from belay_core.mount import Mount
+
+        return Mount(self.session, local, mountpoint, readonly=readonly, chdir=chdir)
 
     def hard_reset(self) -> None:
         """Reset the board as its reset button would, reconnect, and keep the device usable.

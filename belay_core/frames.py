@@ -88,7 +88,8 @@ def __belay_x(s):
 
 
 MARK = b"\x02"
-KINDS = b"ROPSX"
+KINDS = b"ROPSXQ"
+"""Frame kinds: results (``R``, ``O``, ``P``), generator stop (``S``), exit (``X``), a board request (``Q``)."""
 MAX_DIGITS = 12
 """Most digits of a frame's length or ticks: longer is not a frame (so endless digits are never held)."""
 
@@ -118,6 +119,9 @@ class ResultFilter:
         host lines); a partial line that may be a traceback frame waits for its end.
     token
         The connection's frame token (bytes after ``\\x02``).
+    on_request
+        Called with each request frame (``Q``) a board service sends, while the call runs (see
+        `belay_core.session.Session.services`); without it a request is kept as a frame.
 
     Attributes
     ----------
@@ -128,9 +132,14 @@ class ResultFilter:
     _FRAME_START = 'File "<stdin>"'
 
     def __init__(
-        self, stream: Optional[TextSink], remap: Optional[Callable[[str], str]] = None, token: bytes = b""
+        self,
+        stream: Optional[TextSink],
+        remap: Optional[Callable[[str], str]] = None,
+        token: bytes = b"",
+        on_request: Optional[Callable[[Frame], None]] = None,
     ) -> None:
         self.stream = stream
+        self.on_request = on_request
         self._write: Optional[Callable[[str], object]] = getattr(stream, "write", None)
         self._flush: Optional[Callable[[], object]] = getattr(stream, "flush", None)
         self.remap = remap
@@ -173,6 +182,9 @@ class ResultFilter:
             self._emit(data)
 
     def _found(self, frame: Frame) -> None:
+        if frame.kind == "Q" and self.on_request is not None:  # the board asks, and waits for the answer
+            self.on_request(frame)
+            return
         self.frames.append(frame)
         if frame.kind == "X":
             self.exit_frame = frame

@@ -26,6 +26,7 @@ def belay_register_commands() -> list[CommandRecord]:
         CommandRecord("soft-reset", "belay_core.commands.board:soft_reset", "Soft-reset the board."),
         CommandRecord("rtc", "belay_core.commands.board:rtc", "Show or set the board's date and time."),
         CommandRecord("edit", "belay_core.commands.board:edit", "Edit a board file in the host's editor."),
+        CommandRecord("mount", "belay_core.commands.mount:mount", "Mount a host folder on the board (chain with +)."),
     ]
 
 

@@ -11,6 +11,7 @@ and none of those parts touches the session's private names.
 from __future__ import annotations
 
 import ast
+import errno
 import sys
 import threading
 import time
@@ -38,6 +39,9 @@ from belay_core.tracebacks import SourceOrigin, defined_functions, device_error,
 if TYPE_CHECKING:
     from belay_core.frames import TextSink
     from belay_core.transport import Transport
+
+BoardService = Callable[..., "tuple[bytes, bytes]"]
+"""A host service the board calls (`Session.services`): the board's arguments in, the answer's kind and payload out."""
 
 DEFAULT: Any = object()
 """Marks an option left to the session's default (``timeout``, ``stream_out``)."""
@@ -154,6 +158,9 @@ class Session:
         self.max_history = max_history
         self.token = new_token()
         self.lock = threading.RLock()
+        self.services: dict[str, BoardService] = {}
+        """Host services code on the board may call while a call runs, by name (`belay_core.mount` serves a
+        host folder): ``service(*args) -> (kind, payload)``, see `_answer`."""
         self.engine = RawRepl(transport, pacing=pacing)
         self.implementation: Implementation = Implementation("micropython")
         self.board_cache: dict[str, Any] = {}
@@ -443,7 +450,25 @@ class Session:
             sys.stdout if stream is DEFAULT else stream,
             (lambda line: remap(line, origins)) if origins else None,
             token=self.token.encode(),
+            on_request=self._answer if self.services else None,
         )
+
+    def _answer(self, frame: Frame) -> None:
+        """Answer a board request (a ``Q`` frame: ``repr((service, *args))``) on the board's stdin, at once.
+
+        The answer is ``KIND LENGTH \\n PAYLOAD``: kind ``b`` raw bytes, ``v`` a literal's repr, ``e`` an
+        errno (the board raises ``OSError`` with it). A damaged request is answered with ``EIO``.
+        """
+        kind, payload = b"e", b"%d" % errno.EIO
+        if not frame.damaged:
+            try:
+                name, *args = ast.literal_eval(frame.payload)
+                kind, payload = self.services[name](*args)
+            except OSError as exc:
+                kind, payload = b"e", b"%d" % (exc.errno or errno.EIO)
+            except Exception:  # a malformed request, an unknown service: the board gets an error, not a hang
+                kind, payload = b"e", b"%d" % errno.EINVAL
+        self.transport.write(kind + b"%d\n" % len(payload) + payload)
 
     def _call(
         self,
