@@ -972,7 +972,8 @@ class Device(metaclass=DeviceMeta):
         def converse(transport: Any) -> None:
             stdin_fd = sys.stdin.fileno()
             drain = 0.2 if os.isatty(stdin_fd) else 1.0
-            session = TerminalSession(transport, stdin_fd, sys.stdout.buffer, drain, exit_char.encode())
+            scan = self.session.request_scanner()  # a mounted folder stays served at the REPL
+            session = TerminalSession(transport, stdin_fd, sys.stdout.buffer, drain, exit_char.encode(), scan)
             with raw_stdin(stdin_fd):
                 session.run()
             if session.lost is not None:

@@ -269,6 +269,57 @@ def _number_at(data: bytes, start: int, end: int) -> tuple[Optional[int], int]:
     return int(data[start:j]), j
 
 
+class RequestScanner:
+    """Take a board's requests (``Q`` frames) out of raw output and answer them; the rest passes unchanged.
+
+    For output that is shown as it is (the board's REPL at a terminal), where `ResultFilter`, which
+    turns bytes into text, does not fit. A frame cut between two chunks is held until it is whole.
+
+    Parameters
+    ----------
+    token
+        The connection's frame token.
+    on_request
+        Called with each request frame.
+    """
+
+    def __init__(self, token: bytes, on_request: Callable[[Frame], None]) -> None:
+        self.prefix = MARK + token
+        self.marker = self.prefix + b"Q"
+        self.on_request = on_request
+        self.held = b""
+
+    def __call__(self, data: bytes) -> bytes:
+        """The output to show of ``data``, after answering the requests in it."""
+        data = self.held + data if self.held else data
+        self.held = b""
+        out = bytearray()
+        start = 0
+        while True:
+            index = data.find(self.marker, start)
+            if index < 0:
+                break
+            size, frame = _frame_at(data, index + len(self.prefix))
+            if size == 0:  # not a frame after all
+                out += data[start : index + 1]
+                start = index + 1
+                continue
+            out += data[start:index]
+            if size < 0:
+                self.held = data[index:]
+                return bytes(out)
+            assert frame is not None
+            self.on_request(frame)
+            start = index + len(self.prefix) + size
+        rest = data[start:]
+        for keep in range(min(len(rest), len(self.marker) - 1), 0, -1):
+            if self.marker.startswith(rest[-keep:]):
+                self.held, rest = rest[-keep:], rest[:-keep]
+                break
+        out += rest
+        return bytes(out)
+
+
 def _frame_at(data: bytes, at: int, final: bool = False) -> tuple[int, Optional[Frame]]:
     """Parse the frame whose kind letter is at ``data[at]``; ``final``: no more bytes will come.
 
@@ -440,6 +491,7 @@ __all__ = [
     "MARK",
     "Frame",
     "KeptObject",
+    "RequestScanner",
     "ResultFilter",
     "UnparsableResultWarning",
     "decode",

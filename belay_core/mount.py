@@ -3,8 +3,9 @@
 `Device.mount` puts a small virtual file system on the board (MicroPython's user VFS: a class with
 ``open``, ``stat``, ``ilistdir`` ... mounted with ``os.mount``) whose every operation asks the host:
 the board prints a request frame (``Q``, with the connection's token, length and CRC-32, as results
-travel) and reads the answer from its stdin (``KIND LENGTH \\n PAYLOAD``), with Ctrl-C handling
-switched off while it reads. `MountServer` answers from the host folder, for as long as the board
+travel) and reads the answer from its stdin (``\\x02 TOKEN A KIND LENGTH \\n PAYLOAD``: it skips what
+comes before the mark, such as keys typed at the REPL meanwhile), with Ctrl-C handling switched off
+while it reads. `MountServer` answers from the host folder, for as long as the board
 runs code Belay sent (`belay_core.session.Session.services`). Files are opened as ``io.IOBase``
 objects, so ``import`` reads them as the firmware reads its own files.
 """
@@ -38,7 +39,9 @@ def __belay_q(*a):
  import micropython as m
  m.kbd_intr(-1)
  try:
-  i=__import__('sys').stdin.buffer;h=b''
+  i=__import__('sys').stdin.buffer;t=(__belay_m+'A').encode();h=b''
+  while h[-__belay_bl(t):]!=t:h=(h+i.read(1))[-64:]
+  h=b''
   while h[-1:]!=b'\\n':h+=i.read(1)
   n=int(h[1:]);d=b''
   while __belay_bl(d)<n:d+=i.read(n-__belay_bl(d))

@@ -29,7 +29,7 @@ from belay_core.errors import (
     NotBelayResponseError,
     ProtocolError,
 )
-from belay_core.frames import EMITTER, Frame, ResultFilter, decode, new_token
+from belay_core.frames import EMITTER, MARK, Frame, RequestScanner, ResultFilter, decode, new_token
 from belay_core.implementation import Implementation
 from belay_core.repl import Pacing, RawRepl
 from belay_core.source import catch_exit, escape_controls, mentions_exit
@@ -453,10 +453,15 @@ class Session:
             on_request=self._answer if self.services else None,
         )
 
+    def request_scanner(self) -> Optional[RequestScanner]:
+        """A `RequestScanner` answering the board's requests in raw output (the REPL at a terminal), if any service."""
+        return RequestScanner(self.token.encode(), self._answer) if self.services else None
+
     def _answer(self, frame: Frame) -> None:
         """Answer a board request (a ``Q`` frame: ``repr((service, *args))``) on the board's stdin, at once.
 
-        The answer is ``KIND LENGTH \\n PAYLOAD``: kind ``b`` raw bytes, ``v`` a literal's repr, ``e`` an
+        The answer is ``\\x02 TOKEN A KIND LENGTH \\n PAYLOAD`` (the board skips what comes before the
+        mark: keys typed at its REPL meanwhile): kind ``b`` raw bytes, ``v`` a literal's repr, ``e`` an
         errno (the board raises ``OSError`` with it). A damaged request is answered with ``EIO``.
         """
         kind, payload = b"e", b"%d" % errno.EIO
@@ -468,7 +473,7 @@ class Session:
                 kind, payload = b"e", b"%d" % (exc.errno or errno.EIO)
             except Exception:  # a malformed request, an unknown service: the board gets an error, not a hang
                 kind, payload = b"e", b"%d" % errno.EINVAL
-        self.transport.write(kind + b"%d\n" % len(payload) + payload)
+        self.transport.write(MARK + self.token.encode() + b"A" + kind + b"%d\n" % len(payload) + payload)
 
     def _call(
         self,

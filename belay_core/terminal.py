@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 EXIT_BYTE = b"\x1d"
 """Ctrl-]: ends the session (as in telnet and miniterm)."""
@@ -48,10 +48,22 @@ class TerminalSession:
         After input ends, keep showing board output until it has been quiet this many seconds.
     exit_byte
         The key that ends the session (Ctrl-] by default).
+    scan
+        Passes the board's output through it first (`belay_core.frames.RequestScanner`: answers a
+        mounted folder's requests).
     """
 
-    def __init__(self, transport: Any, stdin_fd: int, stdout: Any, drain: float, exit_byte: bytes = EXIT_BYTE) -> None:
+    def __init__(
+        self,
+        transport: Any,
+        stdin_fd: int,
+        stdout: Any,
+        drain: float,
+        exit_byte: bytes = EXIT_BYTE,
+        scan: Optional[Callable[[bytes], bytes]] = None,
+    ) -> None:
         self.transport = transport
+        self.scan = scan
         self.exit_byte = exit_byte
         self.stdin_fd = stdin_fd
         self.stdout = stdout
@@ -85,6 +97,8 @@ class TerminalSession:
                 self.lost = exc
                 self.events.put("lost")
                 return
+            if data and self.scan is not None:  # the board's requests (a mounted folder) are answered, not shown
+                data = self.scan(data)
             if data:
                 self.last_output = time.monotonic()
                 self.stdout.write(data)

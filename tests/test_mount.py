@@ -93,7 +93,56 @@ def test_belay_mount_in_a_chain_serves_the_commands_after_it(folder: Path):
     assert f"Mounted {folder} at /remote." in result.stderr
 
 
-def test_belay_mount_alone_says_to_chain():
-    result = CliRunner().invoke(cli, ["mount", "-d", "emu:", "."])
-    assert result.exit_code == 2
-    assert "chain the commands that use it" in result.output
+def test_belay_mount_alone_opens_the_repl_with_the_folder_served(folder: Path):
+    # As mpremote's mount: the REPL, where imports and open() reach the host folder; Ctrl-] exits.
+    import os
+    import select
+    import subprocess
+    import sys
+    import time
+
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "belay_core.cli", "-d", "emu:unix", "mount", str(folder)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+
+    def until(marker: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 60
+        while marker not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                seen += os.read(master, 4096)
+        assert marker in seen, seen
+
+    try:
+        until(b">>> ")
+        os.write(master, b"import main\r")
+        until(b"main says 42")
+        until(b">>> ")
+        os.write(master, b"print(open('data.txt').read().split())\r")
+        until(b"['line', '1', 'line', '2']")
+        os.write(master, b"\x1d")
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    assert b"\x02" not in seen  # the requests were answered, not shown
+
+
+def test_requests_cut_into_single_bytes_are_answered_and_the_rest_shown_unchanged():
+    from belay_core.frames import RequestScanner
+
+    answered = []
+    scan = RequestScanner(b"tok", lambda frame: answered.append(frame.payload))
+    stream = b"before \x02tokQ3;%d:abc\r\nafter \x02not a frame \x02to" % __import__("zlib").crc32(b"abc")
+    shown = b"".join(scan(bytes((byte,))) for byte in stream)
+    assert answered == ["abc"]
+    assert shown == b"before after \x02not a frame "  # a possible mark at the end is held
+    assert scan(b"x") == b"\x02tox"

@@ -27,24 +27,26 @@ def mount(
     readonly: bool,
     no_chdir: bool,
 ) -> None:
-    """Mount host FOLDER on the board for the commands chained after it, as mpremote's mount.
+    """Mount host FOLDER on the board, as mpremote's mount: for the commands chained after it, or the REPL.
 
     The board reads and writes FOLDER's files over the same line while those commands run: imports,
     open() and os.listdir() work on it, and it is the board's current directory. The mount lasts as
-    long as the connection, so chain the commands that use it with '+'.
+    long as the connection: chain the commands that use it with '+'; as the last command, mount opens
+    the board's REPL with the folder served (Ctrl-] exits).
 
     \b
     Examples:
       belay -d /dev/ttyACM0 mount ./src + run main.py
       belay -d emu: mount . + exec "import main"
+      belay -d /dev/ttyACM0 mount .              # then the REPL: >>> import main
     """
     from belay_core.cli import COMMANDS_AFTER
 
-    if not ctx.find_root().meta.get(COMMANDS_AFTER):
-        raise click.UsageError(
-            "a mount lasts as long as the connection: chain the commands that use it, "
-            "e.g. belay -d SPEC mount ./src + run main.py"
-        )
     with reporting(), board(spec, timeout) as device:
         device.mount(folder, mountpoint, readonly=readonly, chdir=not no_chdir)
-        click.echo(f"Mounted {folder} at {mountpoint}.", err=True)
+        if ctx.find_root().meta.get(COMMANDS_AFTER):
+            click.echo(f"Mounted {folder} at {mountpoint}.", err=True)
+            return
+        # The last command: the board's REPL, with the folder served, as mpremote's mount does.
+        click.echo(f"Mounted {folder} at {mountpoint}. The board's REPL; Ctrl-] exits.", err=True)
+        device.terminal()
