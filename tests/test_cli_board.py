@@ -127,3 +127,10 @@ def test_run_follows_a_main_loop_until_ctrl_c(tmp_path: Path):
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Aborted." in err
+
+
+def test_timeout_bounds_connecting_to_a_silent_board():
+    # A 3 s timeout once still waited 10 s for a board that never answers.
+    result = _belay("exec", "-d", "exec:sleep 100", "--timeout", "1", "1")
+    assert result.exit_code == 2
+    assert "did not answer like a MicroPython raw REPL within 1 s" in result.output
