@@ -197,7 +197,8 @@ def cli(ctx: click.Context, spec: Optional[str], timeout: Optional[float], no_so
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``belay`` console script."""
     try:
-        cli.main(args=argv, prog_name="belay", standalone_mode=False)
+        # Not standalone: errors are shown here; ctx.exit(n) in a command comes back as its return value.
+        result = cli.main(args=argv, prog_name="belay", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -207,9 +208,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except SystemExit as exc:  # ctx.exit(n)
+    except SystemExit as exc:  # sys.exit(n)
         return exc.code if isinstance(exc.code, int) else 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

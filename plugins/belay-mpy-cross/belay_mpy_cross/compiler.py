@@ -42,6 +42,14 @@ SOURCE_ONLY = frozenset({"boot.py", "main.py"})
 _RUN_TIMEOUT = 120.0
 _VERSION_LINE = re.compile(r"MicroPython v?(?P<version>[^\s;]+).*?mpy v(?P<mpy>\d+)(?:\.(?P<sub>\d+))?", re.S)
 _TRACEBACK_FILE = re.compile(r'File "(?P<file>[^"]*)", line (?P<line>\d+)')
+_USAGE_ARCHS = re.compile(r"-march=<arch>[^;\n]*;(?P<archs>[^\n]*(?:\n[ \t]+[^\s-][^\n]*)*)")
+
+
+def _usage_archs(usage: str) -> Optional[str]:
+    """The ``-march`` values an ``mpy-cross`` usage text lists (``"x86, x64, armv6, ..."``), or ``None``."""
+    found = _USAGE_ARCHS.search(usage)
+    archs = " ".join(found["archs"].split()) if found else ""
+    return archs or None
 
 
 class NoCompilerError(BelayError):
@@ -59,15 +67,26 @@ class CompileError(BelayError):
         The file being compiled, as named to `Compiler.compile`.
     line
         The line ``mpy-cross`` points at, or ``None`` when it names none.
+    options_refused
+        ``mpy-cross`` refused its command-line options (such as an unknown ``-march``), not the source:
+        every other file would fail the same way.
+
+    Attributes
+    ----------
+    reason
+        The last line of ``message`` (``"SyntaxError: invalid syntax"``), what the error says in one line.
     """
 
-    def __init__(self, message: str, filename: str, line: Optional[int] = None) -> None:
+    def __init__(
+        self, message: str, filename: str, line: Optional[int] = None, *, options_refused: bool = False
+    ) -> None:
         self.message = message
         self.filename = filename
         self.line = line
+        self.options_refused = options_refused
+        self.reason = message.strip().splitlines()[-1] if message.strip() else "mpy-cross failed"
         where = filename if line is None else f"{filename}, line {line}"
-        last = message.strip().splitlines()[-1] if message.strip() else "mpy-cross failed"
-        super().__init__(f"{where}: {last}")
+        super().__init__(f"{where}: {self.reason}")
 
 
 def _make_executable(path: Path) -> None:
@@ -224,20 +243,28 @@ class Compiler:
             src.parent.mkdir(parents=True, exist_ok=True)
             src.write_bytes(data)
             out = Path(tmp) / "out.mpy"
-            args = [str(self.binary), "-o", str(out), "-s", filename]
+            options = []
             if arch:
-                args.append(f"-march={arch}")
+                options.append(f"-march={arch}")
             if optimize is not None:
-                args.append(f"-O{int(optimize)}")
-            args.append(src_rel)
+                options.append(f"-O{int(optimize)}")
+            args = [str(self.binary), "-o", str(out), "-s", filename, *options, src_rel]
             try:
                 result = _run(args, cwd=root)
             except (OSError, subprocess.SubprocessError) as exc:
                 raise NoCompilerError(f"cannot run mpy-cross binary {str(self.binary)!r}: {exc}") from exc
             if result.returncode != 0 or not out.exists():
-                message = result.stdout.replace(src_rel, filename).strip() or f"mpy-cross exited {result.returncode}"
+                message = result.stdout.strip() or f"mpy-cross exited {result.returncode}"
                 if "usage:" in message and not _TRACEBACK_FILE.search(message):
-                    message = f"mpy-cross refused its options {args[1:-1]}:\n{message}"
+                    # The usage text, then what was refused (no temporary paths: they mean nothing to the user).
+                    refused = " ".join(options) or "(none but -o and -s)"
+                    archs = _usage_archs(message) if arch else None
+                    known = f"; the archs it knows: {archs}" if archs else ""
+                    message = f"{message}\nmpy-cross {self.version} refused the options {refused}{known}"
+                    raise CompileError(message, filename, options_refused=True)
+                message = _TRACEBACK_FILE.sub(
+                    lambda m: f'File "{filename}", line {m["line"]}' if m["file"] == src_rel else m[0], message
+                )
                 found = _TRACEBACK_FILE.search(message)
                 raise CompileError(message, filename, int(found["line"]) if found else None)
             return out.read_bytes()

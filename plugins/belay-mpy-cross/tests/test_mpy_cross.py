@@ -245,3 +245,77 @@ def test_board_without_mpy_support_is_refused():
     board = SimpleNamespace(implementation=Implementation("micropython", (1, 9, 2), "microbit"))
     with pytest.raises(NoCompilerError, match=r"cannot import \.mpy"):
         compile_for_device(board, MODULE, "x.py")
+
+
+def test_cli_native_without_arch_gets_a_hint_naming_arch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fast.py").write_text(NATIVE)
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", "fast.py"])
+    assert result.exit_code == 2, result.output
+    hint = "fast.py, line 3: uses @micropython.native: give --arch ARCH (x64, armv6m, armv7m, xtensawin, ...)"
+    assert hint in result.stderr
+    assert "-d SPEC --native" in result.stderr
+    assert "invalid arch" not in result.output
+    assert not (tmp_path / "fast.mpy").exists()
+    viper = tmp_path / "viper.py"
+    viper.write_text("import micropython\n\n\n@micropython.viper\ndef f(x: int) -> int:\n    return x\n")
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", "viper.py"])
+    assert "viper.py, line 4: uses @micropython.viper: give --arch ARCH" in result.stderr
+    # With a board but no --native, the hint names the board's arch and --native.
+    result = CliRunner().invoke(cli, ["mpy-cross", "-d", "emu:unix", "fast.py"])
+    assert result.exit_code == 2, result.output
+    assert "fast.py, line 3: uses @micropython.native: give --native" in result.stderr
+    assert "(x64)" in result.stderr and "--arch ARCH" in result.stderr
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", "--arch", "x64", "fast.py"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "fast.mpy").read_bytes()[:2] == b"M\x06"
+
+
+def test_cli_one_bad_file_does_not_stop_the_rest(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text(MODULE)
+    (src / "bad.py").write_text("def f(:\n    pass\n")
+    (src / "z.py").write_text("x = 1\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", str(src), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert (out / "a.mpy").read_bytes()[:2] == b"M\x06"
+    assert (out / "z.mpy").read_bytes()[:2] == b"M\x06"  # after the bad file: still compiled
+    assert not (out / "bad.mpy").exists()
+    failures = [line for line in result.stderr.splitlines() if "bad.py" in line]
+    assert failures == [f"{src / 'bad.py'}, line 1: SyntaxError: invalid syntax"]
+    assert result.stderr.splitlines()[-1] == "1 of 3 files failed"
+    assert not any(line.startswith("Error:") for line in result.output.splitlines())  # no abort
+    # The native case counts as a failure too, and the good files are still compiled.
+    (src / "fast.py").write_text(NATIVE)
+    (out / "z.mpy").unlink()
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", str(src), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert (out / "z.mpy").exists()
+    assert "fast.py, line 3: uses @micropython.native" in result.stderr
+    assert result.stderr.splitlines()[-1] == "2 of 4 files failed"
+
+
+def test_cli_errors_name_the_path_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "bad.py").write_text("x = 1\ndef f(:\n")
+    (tmp_path / "single.py").write_text("def g(:\n")
+    result = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", "src", "single.py", "-o", "out"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert "src/pkg/bad.py, line 2: SyntaxError: invalid syntax" in lines
+    assert "single.py, line 1: SyntaxError: invalid syntax" in lines
+    assert lines[-1] == "2 of 2 files failed"
+    for line in lines[1:]:  # the first line names the compiler binary
+        assert str(tmp_path) not in line and "belay-mpy-cross-" not in line
+    absolute = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", str(tmp_path / "single.py")])
+    assert f"{tmp_path / 'single.py'}, line 1: SyntaxError: invalid syntax" in absolute.stderr
+    # Options mpy-cross refuses stop the run with one line naming them, not a temporary path or usage text.
+    (tmp_path / "good.py").write_text("x = 1\n")
+    refused = CliRunner().invoke(cli, ["mpy-cross", "--mpy-version", "6.3", "--arch", "bogus", "good.py"])
+    assert refused.exit_code == 2
+    assert "refused the options -march=bogus" in refused.stderr
+    assert "xtensawin" in refused.stderr
+    assert "belay-mpy-cross-" not in refused.output and "usage:" not in refused.output

@@ -464,10 +464,83 @@ def relock(
     return new
 
 
+def _is_local(context: DownloadContext, uri: str) -> bool:
+    """Whether ``uri`` is a path on this computer (the downloader handling ``file:`` takes it)."""
+    try:
+        return "file:" in context.record_for(uri).schemes
+    except DownloadError:
+        return False
+
+
+def changed_local_sources(
+    context: DownloadContext,
+    lock_file: LockFile,
+    groups: Iterable[str],
+    skip: Collection[tuple[str, str]] = (),
+) -> list[str]:
+    """One line for each local, non-develop source whose files on disk differ from what the lock records.
+
+    Such a source is installed from the copy in the dependencies folder (the one the lock's hashes
+    name), so an edit of the original is not installed until it is locked again.
+
+    Parameters
+    ----------
+    context
+        The download context of the project (local paths are relative to its folder).
+    lock_file
+        The lock the install follows.
+    groups
+        The groups being installed.
+    skip
+        ``(group, package)`` pairs not to check (those just resolved, so fresh from disk).
+
+    Returns
+    -------
+    list[str]
+        ``"main.mylib: ../vendor/mylib.py changed since belay.lock was written; ..."``, naming the
+        package and ``belay update NAME``; empty when every local source matches.
+    """
+    lines = []
+    for group in groups:
+        for package in lock_file.group(group):
+            if (group, package.name) in skip:
+                continue
+            for locked in package.source:
+                if locked.develop or not _is_local(context, locked.uri):
+                    continue
+                source = DependencySource(uri=locked.uri, rename_to_init=locked.rename_to_init)
+                label = f"{group}.{package.name}"
+                fix = f"run `belay update {package.name}` to take the change"
+                try:
+                    now = download_package(context, group, package.name, [source]).locked.source[0].files
+                except DownloadError as exc:  # gone, or no longer valid Python
+                    problem = str(exc) if str(exc).startswith(f"{label}: ") else f"{label}: {exc}"
+                    lines.append(f"{problem}; the copy {LOCK_NAME} records is used ({fix})")
+                    continue
+                if now != locked.files:
+                    lines.append(
+                        f"{label}: {locked.uri} changed since {LOCK_NAME} was written; the locked copy is used ({fix})"
+                    )
+    return lines
+
+
 def prepare_lib(
-    project: Project, context: DownloadContext, groups: Iterable[str], dst: Path, report: Optional[Report] = None
+    project: Project,
+    context: DownloadContext,
+    groups: Iterable[str],
+    dst: Path,
+    report: Optional[Report] = None,
+    warn: Optional[Report] = None,
 ) -> list[str]:
     """What a board's ``/lib`` gets, staged in ``dst``: locked (a lock is made when missing), checked, copied.
+
+    Parameters
+    ----------
+    report
+        Called with a line of news per package resolved or downloaded.
+    warn
+        Called with a line per local, non-develop source edited since it was locked
+        (`changed_local_sources`): the locked copy is staged all the same.
 
     Returns
     -------
@@ -477,6 +550,9 @@ def prepare_lib(
     groups = list(groups)
     lock_file, contents = ensure_locked(project, context, report=report)
     materialize(project, context, lock_file, groups, contents, report=report)
+    if warn is not None:
+        for line in changed_local_sources(context, lock_file, groups, skip=contents):
+            warn(line)
     return stage(project, context, lock_file, groups, dst)
 
 
@@ -515,6 +591,7 @@ def clean(project: Project) -> list[str]:
 __all__ = [
     "PackageContent",
     "Project",
+    "changed_local_sources",
     "clean",
     "download_package",
     "ensure_locked",

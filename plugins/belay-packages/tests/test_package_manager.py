@@ -59,11 +59,51 @@ def test_new_never_overwrites_and_init_adds_the_section_keeping_comments(tmp_pat
     assert text.startswith(original)
     assert "[tool.belay]" in text
     assert (tmp_path / "main.py").read_text() == "print('mine')\n"
-    package = tmp_path.name.lower().replace("-", "_")
-    assert Project.load().config.name.lstrip("_") == package.lstrip("_")
+    assert Project.load().config.name == "my_app"  # [project] name, as an identifier
     again = belay("init")
     assert "already has [tool.belay]" in again.output
     assert (tmp_path / "pyproject.toml").read_text() == text
+
+
+def test_init_in_an_existing_project_adds_only_the_section_named_after_the_project(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "Some Folder"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "app.py").write_text("x = 1\n")
+    (folder / "pyproject.toml").write_text('[project]\nname = "my-app"\nversion = "1.0"\n')
+    monkeypatch.chdir(folder)
+    result = belay("init")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    assert files == ["pyproject.toml", "src", "src/app.py"]  # no main.py, package, README.md or .gitignore
+    assert Project.load().config.name == "my_app"
+    assert "cd " not in result.output  # the project is the working directory
+    assert "next: belay add" in result.output
+    # From the folder above, the hint says how to get there, as typed.
+    (folder / "pyproject.toml").write_text('[project]\nname = "Other.Name-2"\n')
+    monkeypatch.chdir(tmp_path)
+    result = belay("init", "Some Folder")
+    assert result.exit_code == 0, result.output
+    assert "next: cd 'Some Folder' && belay add" in result.output
+    assert str(tmp_path) not in result.output.split("next:")[1]
+    assert Project.load(folder).config.name == "other_name_2"
+    assert not (folder / "main.py").exists()
+    help_text = belay("init", "--help").output  # the help says what it does
+    assert "only the missing [tool.belay] sections are added" in help_text and "no other file" in help_text
+
+
+def test_new_hint_says_cd_only_to_another_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = belay("new", "blink")
+    assert result.exit_code == 0, result.output
+    assert "next: cd blink && belay install -d emu: --main main.py --follow" in result.output
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = belay("new")
+    assert result.exit_code == 0, result.output
+    assert (here / "main.py").is_file() and (here / "here" / "__init__.py").is_file()
+    assert "cd " not in result.output
+    assert "next: belay install -d emu: --main main.py --follow" in result.output
 
 
 def test_new_rejects_a_bad_package_name(tmp_path: Path, monkeypatch):
@@ -210,6 +250,43 @@ def test_install_develop_source_is_taken_fresh_from_disk(project: Path):
     result = belay("install", "-d", "emu:unix", "--run", "check.py")
     assert result.exit_code == 0, result.output
     assert "live fresh" in result.output
+
+
+def test_install_warns_when_a_local_dependency_changed_since_the_lock(project: Path):
+    vendor = project.parent / "vendor"
+    assert belay("add", "mylib", "../vendor/mylib.py").exit_code == 0
+    assert belay("add", "pkg", "../vendor/pkg").exit_code == 0
+    assert belay("add", "live", "../vendor/mylib.py", "--develop").exit_code == 0
+    (project / "check.py").write_text("import mylib, pkg.util\nprint('answer', mylib.answer(), pkg.util.double(2))\n")
+    unchanged = belay("install", "-d", "emu:unix", "--run", "check.py")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "warning" not in unchanged.stderr
+    (vendor / "mylib.py").write_text("def answer():\n    return 43\n")  # also what the develop source reads
+    result = belay("install", "-d", "emu:unix", "--run", "check.py")
+    assert result.exit_code == 0, result.output
+    assert "answer 42 4" in result.stdout  # still installed: the locked copy
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: main.mylib: ../vendor/mylib.py changed since belay.lock was written; the locked copy is used "
+        "(run `belay update mylib` to take the change)"
+    ]
+    (vendor / "pkg" / "util.py").write_text("def double(x):\n    return 3 * x\n")  # a folder source
+    result = belay("install", "-d", "emu:unix", "--run", "check.py")
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and "main.pkg: ../vendor/pkg changed" in warnings[1], result.stderr
+    assert "belay update pkg" in warnings[1]
+    (vendor / "pkg" / "util.py").write_text("def double(x:\n")  # no longer Python: still named, still installed
+    broken = belay("install", "-d", "emu:unix", "--run", "check.py")
+    assert broken.exit_code == 0, broken.output
+    assert "answer 42 4" in broken.stdout
+    assert "warning: main.pkg: ../vendor/pkg: util.py is not valid Python" in broken.stderr
+    assert "belay update pkg" in broken.stderr
+    (vendor / "pkg" / "util.py").write_text("def double(x):\n    return 3 * x\n")
+    assert belay("update", "mylib", "pkg").exit_code == 0
+    taken = belay("install", "-d", "emu:unix", "--run", "check.py")
+    assert taken.exit_code == 0, taken.output
+    assert "answer 43 6" in taken.stdout
+    assert "warning" not in taken.stderr
 
 
 def test_run_local_sets_micropythonpath_and_returns_the_exit_code(project: Path):

@@ -18,6 +18,8 @@ def test_readme_project_walkthrough_runs(tmp_path, monkeypatch):
     readme = (ROOT / "README.md").read_text()
     block = readme.split("## A MicroPython project", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     lines = [line for line in block.strip().splitlines() if line.strip()]
+    assert lines[0] == "pip install belay-packages"  # installed here already
+    lines = lines[1:]
     assert lines[0].startswith("belay new ") and lines[-1].startswith("belay install -d emu:")
     bindir = Path(sys.executable).parent
     assert shutil.which("belay", path=str(bindir)), "the belay console script is installed beside python"

@@ -61,12 +61,16 @@ def install(
     removed), syncs the project package ([tool.belay] name) to /NAME, optionally main.py, then runs
     --run FILE, or soft-resets the board (with --follow, runs /main.py and streams its output).
     Without belay.lock, one is made first; when it disagrees with pyproject.toml, nothing is installed.
+    A local (non-develop) dependency edited since belay.lock was written is installed as locked, with
+    a warning: belay update NAME takes the change.
 
     \b
     Examples:
       belay install -d emu:
       belay install -d /dev/ttyUSB0 --with dev --main main.py --follow
     """
+    from rich.markup import escape
+
     from belay_core.errors import FeatureUnavailableError
     from belay_core.sync import sync_owned
     from belay_packages.manager import Project, prepare_lib
@@ -83,6 +87,7 @@ def install(
                 groups,
                 Path(staging.name),
                 report=lambda line: console.print(f"  {line}", markup=False),
+                warn=lambda line: console.print(f"[yellow]warning:[/] {escape(line)}"),
             )
         with staging, board(spec, timeout) as device:
             flat = device.implementation.platform == "microbit"

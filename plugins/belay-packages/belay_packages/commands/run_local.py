@@ -34,9 +34,15 @@ def run_local(with_groups: tuple[str, ...], command: tuple[str, ...]) -> None:
 
 
 def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
+    from rich.markup import escape
+
     from belay_packages.manager import Project, prepare_lib
 
     console = err_console()
+
+    def warn(line: str) -> None:
+        console.print(f"[yellow]warning:[/] {escape(line)}")
+
     executable = shutil.which(command[0])
     if executable is None:
         raise click.UsageError(f"{command[0]!r}: no such command (is a MicroPython unix port on PATH?)")
@@ -44,7 +50,7 @@ def _run_local(command: list[str], with_groups: tuple[str, ...]) -> int:
         project = Project.load()
         groups = project.select_groups(with_groups)
         with download_progress(console) as progress, project.context(progress) as context:
-            prepare_lib(project, context, groups, Path(lib))
+            prepare_lib(project, context, groups, Path(lib), warn=warn)
         env = dict(os.environ)
         env["MICROPYPATH"] = os.pathsep.join([".frozen", str(project.root), lib])
         try:
