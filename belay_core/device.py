@@ -109,8 +109,8 @@ class Device(metaclass=DeviceMeta):
 
     Parameters
     ----------
-    spec
-        Which board and how to reach it: ``"emu:"``, ``"exec:micropython"``, ``"/dev/ttyACM0"``,
+    *args
+        ``spec``: which board and how to reach it: ``"emu:"``, ``"exec:micropython"``, ``"/dev/ttyACM0"``,
         ``"ws://192.168.4.1"``. Default: the ``BELAY_DEVICE`` environment variable, else the one
         attached board. The original belay's positional ``baudrate``, ``user`` and ``password`` may
         follow it.

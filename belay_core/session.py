@@ -43,7 +43,15 @@ if TYPE_CHECKING:
 BoardService = Callable[..., "tuple[bytes, bytes]"]
 """A host service the board calls (`Session.services`): the board's arguments in, the answer's kind and payload out."""
 
-DEFAULT: Any = object()
+
+class _Default:
+    """The type of `DEFAULT`, whose repr names it in signatures (``help()``, the API reference)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
 """Marks an option left to the session's default (``timeout``, ``stream_out``)."""
 
 CLASSIC_PIECE = 384
