@@ -1122,9 +1122,10 @@ class _PartFile(io.FileIO):
             os.replace(str(self.name), self.final)
 
     def discard(self) -> None:
-        """Drop what was written; the host file stays as it was."""
-        if not self.closed:
-            super().close()
+        """Drop what was written; the host file stays as it was. A finished file is left alone."""
+        if self.closed:  # finished, or discarded already: the part's name may be a later get's by now
+            return
+        super().close()
         with suppress(OSError):
             os.unlink(str(self.name))
 

@@ -89,3 +89,21 @@ def test_a_line_cut_during_a_get_keeps_the_host_file_as_it_was(tmp_path: Path):
             device.get("/a.bin", local)
     assert local.read_bytes() == b"the copy from yesterday"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "local.bin"]
+
+
+def test_a_finished_part_file_never_removes_a_later_get_s(tmp_path: Path):
+    # A finished get's part file, collected late, once unlinked the part a later get was writing.
+    import gc
+
+    from belay_core.files import _PartFile
+
+    target = tmp_path / "a.bin"
+    first = _PartFile(target)
+    first.write(b"first")
+    first.close()
+    second = _PartFile(target)
+    second.write(b"second")
+    del first
+    gc.collect()
+    second.close()
+    assert target.read_bytes() == b"second"
