@@ -30,7 +30,7 @@ from belay_core.frames import KeptObject, decode
 from belay_core.implementation import ARCHITECTURES, Implementation
 from belay_core.repl import Pacing, resolve_pacing
 from belay_core.session import DEFAULT, MAX_HISTORY, Session
-from belay_core.source import dedent, mentions_exit, worth_minifying
+from belay_core.source import dedent, is_expression, mentions_exit, worth_minifying
 from belay_core.startup import CONVENIENCE, TICKS
 from belay_core.subclasses import DeviceMeta, bindings, set_base
 from belay_core.tracebacks import SourceOrigin
@@ -79,16 +79,6 @@ def _discover(plugins: Plugins) -> str:
     if not found:
         raise DeviceSpecError(f"no device given and no board found attached: {how}")
     raise DeviceSpecError(f"no device given and {len(found)} boards attached ({', '.join(found)}): {how}")
-
-
-def _is_expression(code: str) -> bool:
-    if code.isidentifier() or code.isdigit():
-        return True
-    try:
-        ast.parse(code, mode="eval")
-    except SyntaxError:
-        return False
-    return True
 
 
 LEGACY_POSITIONAL = ("baudrate", "user", "password")
@@ -393,7 +383,7 @@ class Device(metaclass=DeviceMeta):
         if ref is not None:  # a ProxyObject: the board object it stands for
             cmd = ref(cmd)
         code = dedent(cmd)
-        if _is_expression(code):
+        if is_expression(code):
             return self.evaluate(
                 code,
                 trusted=trusted,

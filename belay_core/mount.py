@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from stat import S_ISDIR
 from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 from attrs import define, field
@@ -152,7 +153,7 @@ class MountServer:
 
     def _op_s(self, path: str) -> tuple[int, ...]:
         stat = self._host(path).stat()
-        mode = _MODE_DIR if os.path.isdir(self._host(path)) else _MODE_FILE
+        mode = _MODE_DIR if S_ISDIR(stat.st_mode) else _MODE_FILE
         size = 0 if mode == _MODE_DIR else stat.st_size
         return (mode, 0, 0, 0, 0, 0, size, int(stat.st_atime), int(stat.st_mtime), int(stat.st_ctime))
 

@@ -12,6 +12,7 @@ the board helper ``__belay_x``, which prints the code in a result frame and lets
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import textwrap
@@ -146,4 +147,15 @@ def worth_minifying(code: str) -> bool:
     return "\n" in code.strip() or "#" in code or len(code) > 200
 
 
-__all__ = ["catch_exit", "dedent", "escape_controls", "mentions_exit", "worth_minifying"]
+def is_expression(code: str) -> bool:
+    """Whether ``code`` is one expression (whose value a call returns, and a REPL shows), not statements."""
+    if code.isidentifier() or code.isdigit():
+        return True
+    try:
+        ast.parse(code, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+__all__ = ["catch_exit", "dedent", "escape_controls", "is_expression", "mentions_exit", "worth_minifying"]

@@ -22,15 +22,10 @@ def exec_(spec: Optional[str], timeout: Optional[float], code: str) -> None:
       belay exec -d emu: "1 + 1"
       belay exec -d emu: "object()"          # <object>, as the board's REPL prints it
     """
-    import ast
+    from belay_core.source import is_expression
 
-    try:
-        ast.parse(code, mode="eval")
-        expression = True
-    except SyntaxError:
-        expression = False
     with reporting(), board(spec, timeout) as device:
-        if not expression:
+        if not is_expression(code):
             device.run_statements(code)
             return
         # As the REPL does: the board prints its own repr, so any object shows, not only plain values.

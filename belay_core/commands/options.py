@@ -97,25 +97,26 @@ def _remember_password(ctx: click.Context, _param: click.Parameter, value: Optio
         setattr(ctx, PASSWORD_ATTR, value)
 
 
-def password_given(ctx: click.Context) -> Optional[str]:
-    """The ``--password`` given to this command or a group it is in, if any."""
+def _remembered(ctx: click.Context, attr: str) -> Any:
+    """What a remembering option set on this command's context or a group's, nearest first (``None``: not given)."""
     here: Optional[click.Context] = ctx
     while here is not None:
-        value: Optional[str] = getattr(here, PASSWORD_ATTR, None)
+        value = getattr(here, attr, None)
         if value is not None:
             return value
         here = here.parent
     return None
 
 
+def password_given(ctx: click.Context) -> Optional[str]:
+    """The ``--password`` given to this command or a group it is in, if any."""
+    password: Optional[str] = _remembered(ctx, PASSWORD_ATTR)
+    return password
+
+
 def no_soft_reset_given(ctx: click.Context) -> bool:
     """Whether ``--no-soft-reset`` was given to this command, a group it is in, or ``belay``."""
-    here: Optional[click.Context] = ctx
-    while here is not None:
-        if getattr(here, NO_SOFT_RESET_ATTR, False):
-            return True
-        here = here.parent
-    return not board_choice(ctx).soft_reset
+    return bool(_remembered(ctx, NO_SOFT_RESET_ATTR)) or not board_choice(ctx).soft_reset
 
 
 def optional_device_option(func: F) -> F:

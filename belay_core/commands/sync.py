@@ -47,7 +47,7 @@ def sync(
     Example:
       belay sync -d emu: ./src --dst /app --ignore "*.md" --dry-run
     """
-    from belay_core.sync import SyncCancelled, SyncPlan
+    from belay_core.sync import SyncCancelled, SyncPlan, normalize_dst
 
     console = err_console()
     ask = not yes and not dry_run and sys.stdin.isatty() and console.is_terminal
@@ -57,7 +57,7 @@ def sync(
         def confirm(plan: SyncPlan) -> bool:
             bar.start(plan.upload_bytes, len(plan.upload))
             removing = [*plan.delete, *plan.rmdir]
-            if not ask or not removing or _dst(dst) != "/":
+            if not ask or not removing or normalize_dst(dst) != "/":
                 return True
             bar.bar.stop()
             console.print(f"This sync to / would remove {plural(len(removing), 'path')} from the board:")
@@ -107,7 +107,3 @@ def sync(
         f"{len(plan.delete)} {done}deleted (hasher: {plan.hasher})",
         highlight=False,
     )
-
-
-def _dst(dst: str) -> str:
-    return "/" + dst.strip("/")
