@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import re
 import textwrap
 import tokenize
@@ -149,7 +150,7 @@ def worth_minifying(code: str) -> bool:
 
 def is_expression(code: str) -> bool:
     """Whether ``code`` is one expression (whose value a call returns, and a REPL shows), not statements."""
-    if code.isidentifier() or code.isdigit():
+    if (code.isidentifier() and not keyword.iskeyword(code)) or code.isdigit():  # pass, break: statements
         return True
     try:
         ast.parse(code, mode="eval")

@@ -87,3 +87,13 @@ def test_a_task_typed_at_python_3_13_s_prompt_works():
             assert 'File "<python-input-0>", line 5, in g' in str(error)
         else:
             raise AssertionError("g() did not raise")
+
+
+def test_a_statement_keyword_alone_is_a_statement():
+    # "pass".isidentifier() once made device("pass") and belay exec pass a SyntaxError on the board.
+    from belay_core import Device
+
+    with Device("emu:") as device:
+        assert device("pass") is None
+        assert device("None") is None and device("True") is True
+    assert _belay("exec", "-d", "emu:", "pass").exit_code == 0
