@@ -1,3 +1,6 @@
-"""Every test folder of the monorepo gets the shared fixtures of `belay_testing.fixtures` (``testing/``)."""
+"""Every test folder of the monorepo gets the shared fixtures of `belay_testing.fixtures` (``testing/``).
 
-pytest_plugins = ["belay_testing.fixtures"]
+And pytester, for belay-pytest's tests.
+"""
+
+pytest_plugins = ["belay_testing.fixtures", "pytester"]

@@ -198,11 +198,13 @@ def raised_on_the_board(func: _F) -> _F:
 
     A `DeviceError` leaves ``func`` with its host traceback cut at this frame: an uncaught board error
     shows the user's own line, this one line of Belay's, and then the board's traceback (with host
-    files and lines), not the frames of Belay's engine in between.
+    files and lines), not the frames of Belay's engine in between. pytest leaves this frame out of
+    its failure reports too (``__tracebackhide__``).
     """
 
     @functools.wraps(func)
     def raised_on_the_board(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # read by pytest
         try:
             return func(*args, **kwargs)
         except DeviceError as error:
