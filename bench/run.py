@@ -754,7 +754,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1 --file-runs 1 --sync-files 20",
+        help="smoke run: -n 20 --warmup 3 --connects 1 --generator-runs 1 --file-runs 1 --sync-files 20,"
+        " a fleet suite of 8 tests on 1 and 2 boards, once",
     )
     parser.add_argument(
         "--transports",
@@ -762,6 +763,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         help=f'transports of the {TRANSPORT_BOARD} board for the device("0") rows, comma-separated, or none'
         f" (default {','.join(TRANSPORTS)})",
     )
+    parser.add_argument(
+        "--fleet",
+        default="1,2,4",
+        help="fleet sizes for the board-test-suite rows (belay-pytest, pytest -n N), comma-separated, or none"
+        " (default 1,2,4)",
+    )
+    parser.add_argument("--fleet-runs", type=int, default=3, help="timed runs of the suite per size (default 3)")
     parser.add_argument("--worker", choices=list(TOOLS), help=argparse.SUPPRESS)
     parser.add_argument("--transport", choices=TRANSPORTS, help=argparse.SUPPRESS)
     parser.add_argument("--serve", choices=list(SERVERS), help=argparse.SUPPRESS)
@@ -793,6 +801,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         args.n, args.warmup, args.connects = min(args.n, 20), min(args.warmup, 3), 1
         args.generator_runs, args.file_runs = min(args.generator_runs, 1), min(args.file_runs, 1)
         args.sync_files = min(args.sync_files, 20)
+        args.fleet_runs = 1
+        if args.fleet == parser.get_default("fleet"):
+            args.fleet = "1,2"
+    fleet_sizes = sorted({int(n) for n in args.fleet.split(",") if n.strip() and n.strip() != "none"})
+    if any(size < 1 for size in fleet_sizes):
+        parser.error("--fleet sizes are 1 or more")
 
     compile_sources()
     results: dict[str, dict[str, dict[str, Any]]] = {}
@@ -829,11 +843,23 @@ def main(argv: Optional[list[str]] = None) -> int:
         f" put/get/re-sync median of {args.file_runs}, sync project of {args.sync_files} files"
     )
     print_table(header, rows, title)
-    if args.quick or set(tools) != set(TOOLS) or set(transports) != set(TRANSPORTS):
+    fleet_text = ""
+    if fleet_sizes:
+        from fleet import BOARD_WAIT_MS, TESTS, measure_fleet  # bench/fleet.py, beside this script
+
+        tests = 8 if args.quick else TESTS
+        fleet_header, fleet_rows = measure_fleet(fleet_sizes, args.fleet_runs, tests)
+        fleet_title = (
+            f"Fleet: {tests} board tests ({BOARD_WAIT_MS} ms of board work each), one board per pytest-xdist worker;"
+            f" median of {args.fleet_runs}"
+        )
+        print_table(fleet_header, fleet_rows, fleet_title)
+        fleet_text = f"\n\n{fleet_title}.\n\n{markdown_table(fleet_header, fleet_rows)}"
+    if args.quick or set(tools) != set(TOOLS) or set(transports) != set(TRANSPORTS) or not fleet_sizes:
         print("bench/README.md not updated (only full runs write it)", file=sys.stderr)
         return 0
     machine = f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, {date.today()}"
-    write_readme(f"{title}; {machine}.\n\n{markdown_table(header, rows)}")
+    write_readme(f"{title}; {machine}.\n\n{markdown_table(header, rows)}{fleet_text}")
     print(f"wrote {README}", file=sys.stderr)
     return 0
 

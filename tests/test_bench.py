@@ -38,4 +38,6 @@ def test_bench_quick_prints_a_latency():
     for transport in ("exec", "serial pty", "websocket", "telnet"):  # device("0") latency by transport, ours only
         row = next((line for line in done.stdout.splitlines() if f"{transport}: median" in line), "")
         assert re.search(r"\d+\.\d+", row.split("median", 1)[-1]), done.stdout
+    for boards in ("1 board", "2 boards"):  # the fleet rows: belay-pytest's suite with pytest -n
+        assert re.search(rf"│ {boards}\s+│\s+\d+\.\d+ │\s+\d+\.\d+x │", done.stdout), done.stdout
     assert readme.read_text() == before  # smoke runs never rewrite the published numbers
