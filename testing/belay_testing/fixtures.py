@@ -59,21 +59,15 @@ def tree_board(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def device(board: str) -> Iterator[Device]:
-    """A connected `Device` on each emulated board in turn."""
-    from belay_core import Device
-
-    with Device(board, timeout=30) as dev:
-        yield dev
+def device(board: str, belay_device_factory: Callable[..., Device]) -> Device:
+    """A connected `Device` on each emulated board in turn (belay-pytest's factory closes it after the test)."""
+    return belay_device_factory(board, timeout=30)
 
 
 @pytest.fixture
-def tree_device(tree_board: str) -> Iterator[Device]:
+def tree_device(tree_board: str, belay_device_factory: Callable[..., Device]) -> Device:
     """A connected `Device` on each board with folders."""
-    from belay_core import Device
-
-    with Device(tree_board, timeout=30) as dev:
-        yield dev
+    return belay_device_factory(tree_board, timeout=30)
 
 
 @pytest.fixture

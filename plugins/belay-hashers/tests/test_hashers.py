@@ -6,9 +6,9 @@ import logging
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -38,29 +38,29 @@ SAMPLES = {
 ALL_ARCHES = ("x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp", "xtensa", "xtensawin")
 
 
-def _open(board: str) -> Iterator[Device]:
+def _open(connect: Callable[..., Device], board: str) -> Device:
+    """A board through belay-pytest's `belay_device_factory` (closed after the test)."""
     from belay_emulator import boards
 
     reason = boards.load(board).unavailable()
     if reason is not None:
         pytest.fail(f"emulated board {board} cannot run here: {reason}")
-    with Device(f"emu:{board}", timeout=60) as device:
-        yield device
+    return connect(f"emu:{board}", timeout=60)
 
 
 @pytest.fixture
-def unix() -> Iterator[Device]:
-    yield from _open("unix")
+def unix(belay_device_factory: Callable[..., Device]) -> Device:
+    return _open(belay_device_factory, "unix")
 
 
 @pytest.fixture
-def wasm() -> Iterator[Device]:
-    yield from _open("wasm")
+def wasm(belay_device_factory: Callable[..., Device]) -> Device:
+    return _open(belay_device_factory, "wasm")
 
 
 @pytest.fixture
-def microbit() -> Iterator[Device]:
-    yield from _open("microbit")
+def microbit(belay_device_factory: Callable[..., Device]) -> Device:
+    return _open(belay_device_factory, "microbit")
 
 
 def _put(device: Device, path: str, data: bytes, piece: int = 2048) -> None:

@@ -151,7 +151,7 @@ class Connected:
     """Tests that have used this connection: a reset policy skips the first."""
 
 
-@define
+@define(eq=False)  # registered with pytest as a plugin: hashable, by identity
 class Pool:
     """The boards this test process may use, the ones it has claimed, and its open connections."""
 
