@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "devices": "belay-serial",
     "select": "belay-serial",
     "mpy-cross": "belay-mpy-cross",
+    "serve": "belay-telnet",
 }
 """``belay`` commands that Belay's own plugins register, and the distribution of each."""
 

@@ -5,8 +5,8 @@ The suite is `TESTS` tests, each a short exchange with its board and `BOARD_WAIT
 runs side by side. One board runs it as users would, ``pytest --belay-device SPEC``; N boards run it with
 ``pytest -n N --belay-fleet FILE`` (pytest-xdist: one worker per board). Wall time of the whole ``pytest``
 command, process start to exit, median of ``runs``; beside it, the same command on a suite of one test that
-uses no board (pytest and its workers starting and stopping, which the boards cannot share). Neither the original belay nor mpremote has a fleet,
-so there is nothing to compare with but the one board.
+uses no board (pytest and its workers starting and stopping, which the boards cannot share). Neither the
+original belay nor mpremote has a fleet, so there is nothing to compare with but the one board.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 TESTS = 48
 BOARD_WAIT_MS = 250
 
-SUITE = f'''
+SUITE = f"""
 import pytest
 
 @pytest.mark.parametrize("n", range(TESTS))
@@ -29,7 +29,7 @@ def test_board(belay_device, n):
     assert belay_device(f"{{n}} * 2") == n * 2
     belay_device("time.sleep_ms({BOARD_WAIT_MS})")
     assert belay_device("sum(range(100))") == 4950
-'''
+"""
 
 
 def _run(args: list[str], cwd: Path) -> float:
@@ -80,7 +80,16 @@ def measure_fleet(
     for size in sizes:
         median = statistics.median(times[size])
         speedup = f"{one / median:.2f}x" if one else ""
-        rows.append([board, f"{size} board{'s' if size > 1 else ''}", f"{median:.2f}", speedup, f"{size}x", f"{statistics.median(start_up[size]):.2f}"])
+        rows.append(
+            [
+                board,
+                f"{size} board{'s' if size > 1 else ''}",
+                f"{median:.2f}",
+                speedup,
+                f"{size}x",
+                f"{statistics.median(start_up[size]):.2f}",
+            ]
+        )
     return header, rows
 
 

@@ -289,3 +289,19 @@ def test_a_missing_fleet_file_is_one_line(pytester: pytest.Pytester):
 def test_tests_without_boards_connect_to_none(pytester: pytest.Pytester):
     pytester.makepyfile("def test_plain():\n    import sys\n    assert 'belay_core' not in sys.modules\n")
     pytester.runpytest_subprocess("-p", "no:randomly", "--belay-device", "emu:unix").assert_outcomes(passed=1)
+
+
+def test_a_board_served_from_another_machine_is_a_fleet_board(pytester: pytest.Pytester):
+    # What `exec:ssh HOST belay serve -d PORT` gives, without the ssh: belay serve on a pipe.
+    import shlex
+    import shutil
+    import sys
+
+    belay = shutil.which("belay") or str(Path(sys.executable).with_name("belay"))
+    spec = "exec:" + shlex.join([belay, "serve", "-d", "emu:wasm"])
+    (pytester.path / "fleet.toml").write_text(f"[[board]]\nspec = {spec!r}\nname = 'far'\n")
+    pytester.makepyfile("def test_far(belay_device):\n    assert belay_device('sys.platform') == 'webassembly'\n")
+    xml = pytester.path / "junit.xml"
+    result = pytester.runpytest("-p", "no:randomly", "--belay-fleet", "fleet.toml", f"--junitxml={xml}")
+    result.assert_outcomes(passed=1)
+    assert 'name="belay_board" value="far"' in xml.read_text()

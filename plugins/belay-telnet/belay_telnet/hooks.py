@@ -1,9 +1,9 @@
-"""Registration of the ``telnet://`` transport (import-light: the transport is imported on first use)."""
+"""Registration of the ``telnet://`` transport and ``belay serve`` (import-light: both are imported on first use)."""
 
 from __future__ import annotations
 
 from belay_core import hookimpl
-from belay_core.records import TransportRecord
+from belay_core.records import CommandRecord, TransportRecord
 
 BARE_ADDRESS = r"^\d[\d.]*(:\d*)?$"
 """What may be a bare IPv4 address with an optional port, the original belay's telnet spec: digits and
@@ -21,5 +21,17 @@ def belay_register_transports() -> list[TransportRecord]:
             prefixes=("telnet://",),
             pattern=BARE_ADDRESS,
             example="telnet://192.168.4.1 or 192.168.4.1:23",
+        )
+    ]
+
+
+@hookimpl
+def belay_register_commands() -> list[CommandRecord]:
+    """``belay serve``: one board for other machines, on stdin/stdout or as a telnet server."""
+    return [
+        CommandRecord(
+            "serve",
+            "belay_telnet.serve:serve",
+            "Serve one board to other machines: on stdin/stdout or a TCP port.",
         )
     ]

@@ -208,7 +208,13 @@ class TelnetTransport(Transport):
             if hits:
                 return min(hits)[1]
             left = deadline - time.monotonic()
-            chunk = self.read(4096, left) if left > 0 else b""
+            try:
+                chunk = self.read(4096, left) if left > 0 else b""
+            except ConnectionLost:
+                if not seen:
+                    raise
+                # What a server says as it hangs up ("belay serve: the board is busy, ...") is the reason.
+                raise ConnectionLost(f"{self.address} closed the connection: {_tail(seen)}") from None
             if not chunk:
                 if optional:
                     return b""
