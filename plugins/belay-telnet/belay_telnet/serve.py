@@ -14,6 +14,7 @@ through it, so the board keeps its state from one client to the next.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
@@ -21,6 +22,7 @@ import select
 import socket
 import sys
 import threading
+import time
 from typing import Any, Optional
 
 import click
@@ -31,6 +33,10 @@ from belay_telnet.protocol import TelnetCodec, escape
 READ = 4096
 LOGIN_TIMEOUT = 30.0
 """Seconds a TCP client has to log in."""
+BUSY_GRACE = 1.0
+"""Seconds a new client waits for the slot of one that just left before it is refused."""
+SEND_TIMEOUT = 30.0
+"""Seconds board output may wait on a client that does not read it, before that client is dropped."""
 
 
 @click.command("serve")
@@ -141,6 +147,23 @@ class _Server:
         self.lost: Optional[BaseException] = None
         self.stop = threading.Event()
 
+    def claim(self, name: str) -> str:
+        """Take the one client slot for ``name``; who has it when it stays taken.
+
+        A client that just closed may not be gone yet on this side: the slot gets `BUSY_GRACE` seconds
+        to free before the newcomer is refused.
+        """
+        deadline = time.monotonic() + BUSY_GRACE
+        while True:
+            with self.lock:
+                if not self.client_name:
+                    self.client_name = name
+                    return ""
+                busy = self.client_name
+            if time.monotonic() >= deadline:
+                return busy
+            time.sleep(0.02)
+
     def board_to_client(self) -> None:
         """Board output goes to the client logged in, if any (else it is dropped, as a closed terminal would)."""
         try:
@@ -150,8 +173,9 @@ class _Server:
                 if data and client is not None:
                     try:
                         client.sendall(escape(data))
-                    except OSError:
-                        pass  # that client is going; its own thread lets it go
+                    except OSError:  # it stopped reading, or is going: let it go
+                        with contextlib.suppress(OSError):
+                            client.shutdown(socket.SHUT_RDWR)
         except Exception as exc:
             self.lost = exc
             self.stop.set()
@@ -161,19 +185,26 @@ class _Server:
         codec = TelnetCodec()
         try:
             conn.settimeout(LOGIN_TIMEOUT)
+            lines = _Lines(conn, codec)
             conn.sendall(b"Login as: ")
-            _line(conn, codec)
+            lines.next()
             conn.sendall(b"Password: ")
-            given = _line(conn, codec)
+            given = lines.next()
             if given is None or not hmac.compare_digest(given, self.password):
                 conn.sendall(b"\r\nLogin failed\r\n")
                 click.echo(f"belay serve: {name} gave a wrong password", err=True)
                 return
-            conn.settimeout(None)
+            conn.settimeout(SEND_TIMEOUT)  # a client that stops reading is dropped, not waited on
             self.client = conn
             conn.sendall(b"\r\nLogin succeeded!\r\n")
             click.echo(f"belay serve: {name} connected", err=True)
+            early = lines.rest()
+            if early:
+                self.transport.write(early)
             while not self.stop.is_set():
+                ready, _, _ = select.select([conn], [], [], 0.2)
+                if not ready:
+                    continue
                 raw = conn.recv(READ)
                 if not raw:
                     break
@@ -196,31 +227,50 @@ class _Server:
             conn.close()
 
 
-def _line(conn: socket.socket, codec: TelnetCodec) -> Optional[bytes]:
-    """One line a client typed (without its end), or ``None`` when it left first."""
-    got = bytearray()
-    while b"\n" not in got and b"\r" not in got:
-        raw = conn.recv(256)
-        if not raw:
-            return None
-        data, replies = codec.feed(raw)
-        if replies:
-            conn.sendall(replies)
-        got += data
-        if len(got) > 1024:
-            return None
-    return bytes(got).replace(b"\r", b"\n").split(b"\n", 1)[0]
+class _Lines:
+    """The lines a client types while logging in (empty ones skipped: ``\\r\\n`` may come in two pieces)."""
+
+    def __init__(self, conn: socket.socket, codec: TelnetCodec) -> None:
+        self.conn = conn
+        self.codec = codec
+        self.buffer = bytearray()
+
+    def next(self) -> Optional[bytes]:
+        """The next line (without its end), or ``None`` when the client left or sent too much first."""
+        while True:
+            self.buffer[:] = self.buffer.lstrip(b"\r\n")
+            ends = [at for at in (self.buffer.find(b"\r"), self.buffer.find(b"\n")) if at >= 0]
+            if ends:
+                line = bytes(self.buffer[: min(ends)])
+                del self.buffer[: min(ends)]
+                return line
+            if len(self.buffer) > 1024:
+                return None
+            raw = self.conn.recv(256)
+            if not raw:
+                return None
+            data, replies = self.codec.feed(raw)
+            if replies:
+                self.conn.sendall(replies)
+            self.buffer += data
+
+    def rest(self) -> bytes:
+        """What came after the last line: the start of the client's session."""
+        rest = bytes(self.buffer.lstrip(b"\r\n"))
+        self.buffer.clear()
+        return rest
 
 
 def _serve_tcp(transport: Any, target: str, host: str, port: int, password: Optional[str]) -> int:
     shown = password is None
     password = password or secrets.token_urlsafe(12)
     try:
-        listener = socket.create_server((host, port))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.create_server((host, port), family=family)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = listener.getsockname()[:2]
-    told = f"password: {password}" if shown else "password from --password"
+    told = f"password: {password}" if shown else "password from --password or BELAY_SERVE_PASSWORD"
     click.echo(f"Serving {target} on {bound_host}:{bound_port} ({told}). Ctrl-C stops.", err=True)
     server = _Server(transport, password)
     threading.Thread(target=server.board_to_client, name="belay serve board", daemon=True).start()
@@ -232,10 +282,7 @@ def _serve_tcp(transport: Any, target: str, host: str, port: int, password: Opti
             except socket.timeout:
                 continue
             name = f"{address[0]}:{address[1]}"
-            with server.lock:
-                busy = server.client_name
-                if not busy:
-                    server.client_name = name
+            busy = server.claim(name)
             if busy:
                 try:
                     conn.sendall(f"belay serve: the board is busy, in use by {busy}\r\n".encode())

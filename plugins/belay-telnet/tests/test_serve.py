@@ -41,7 +41,7 @@ class Served:
         )
         assert self.proc.stderr is not None
         self.status = self.proc.stderr.readline()
-        found = re.search(r" on ([\d.]+):(\d+) ", self.status)
+        found = re.search(r" on ([\d.:a-f]+):(\d+) ", self.status)
         assert found, self.status + self.proc.stderr.read()
         self.host, self.port = found.group(1), int(found.group(2))
 
@@ -121,3 +121,32 @@ def test_a_lost_board_ends_serve_with_one_line(served: Callable[..., Served]):
     err = server.stop() if server.proc.wait(timeout=30) is not None else ""
     assert server.proc.returncode == 1
     assert err.strip().splitlines()[-1].startswith("belay serve: lost the board: ")
+
+
+def test_a_login_split_across_packets_is_read_whole(served: Callable[..., Served]):
+    import socket
+
+    server = served("-d", "emu:unix", "--password", "s3cret")
+
+    def until(sock: socket.socket, marker: bytes) -> bytes:
+        got = b""
+        while marker not in got:
+            chunk = sock.recv(256)
+            assert chunk, got
+            got += chunk
+        return got
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        until(sock, b"Login as: ")
+        for piece in (b"bel", b"ay\r", b"\n"):  # a slow typist: the line end in two pieces
+            sock.sendall(piece)
+        until(sock, b"Password: ")
+        sock.sendall(b"s3cret\r")
+        sock.sendall(b"\n")
+        assert b"Login succeeded" in until(sock, b"Login succeeded")
+
+
+def test_over_ipv6_loopback(served: Callable[..., Served]):
+    server = served("-d", "emu:unix", "--password", "s3cret", "--host", "::1")
+    with Device(f"telnet://belay:s3cret@[::1]:{server.port}", timeout=30) as device:
+        assert device("6 * 7") == 42
