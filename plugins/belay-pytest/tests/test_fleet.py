@@ -187,3 +187,25 @@ def test_boards_on_other_hosts_run_there(pytester: pytest.Pytester, gateway: Cal
     result.assert_outcomes(passed=8)
     owners = _check_never_shared(_runs(log))
     assert owners == {f"emu:unix?fs={tmp_path / 'fs-a'}": "gw0", f"emu:unix?fs={tmp_path / 'fs-b'}": "gw1"}
+
+
+def test_one_lab_file_for_every_host_by_option(pytester: pytest.Pytester, gateway: Callable[..., str], tmp_path: Path):
+    # --belay-fleet reaches every worker; each keeps the boards of its own host (BELAY_HOST stands for the name).
+    lab = tmp_path / "lab.toml"
+    for name in ("a", "b"):
+        (tmp_path / f"fs-{name}").mkdir()
+    lab.write_text(
+        f'[[board]]\nspec = "emu:unix?fs={tmp_path / "fs-a"}"\nname = "a"\nhost = "lab-a"\n\n'
+        f'[[board]]\nspec = "emu:unix?fs={tmp_path / "fs-b"}"\nname = "b"\nhost = "lab-b"\n'
+    )
+    host_a = gateway("host-a", BELAY_HOST="lab-a")
+    host_b = gateway("host-b", BELAY_HOST="lab-b")
+    log = tmp_path / "runs.log"
+    tests = pytester.makepyfile(RECORD.format(count=6, log=str(log)))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-W", "ignore::DeprecationWarning", f"--belay-fleet={lab}",
+        "-d", "--tx", host_a, "--tx", host_b, "--rsyncdir", str(pytester.path), str(tests),
+    )  # fmt: skip
+    result.assert_outcomes(passed=6)
+    owners = _check_never_shared(_runs(log))
+    assert owners == {f"emu:unix?fs={tmp_path / 'fs-a'}": "gw0", f"emu:unix?fs={tmp_path / 'fs-b'}": "gw1"}
