@@ -55,9 +55,14 @@ def belay_register_executers() -> list[ExecuterRecord]:
 
 @hookimpl(trylast=True)
 def belay_register_hashers() -> list[HasherRecord]:
-    """Core's hasher: FNV-1a 32 in plain MicroPython, the fallback that runs on every firmware."""
+    """Core's hashers: FNV-1a 32 in plain MicroPython (runs everywhere) and SHA-256 by the firmware's hashlib."""
     return [
         HasherRecord(
             "fnv1a32", "belay_core.hashing:FNV1a32Hasher", "FNV-1a 32 in plain MicroPython; runs on every firmware."
-        )
+        ),
+        HasherRecord(
+            "sha256",
+            "belay_core.hashing:Sha256Hasher",
+            "SHA-256 by the firmware's C hashlib; before FNV-1a where native code cannot run.",
+        ),
     ]
