@@ -212,9 +212,9 @@ class Sha256Hasher(Hasher):
         """``__belay_hash`` feeding 512-byte blocks (128 on the micro:bit) to ``hashlib.sha256``."""
         size = 128 if impl.platform == "microbit" else 512
         return (
+            "import hashlib as __belay_hl\n"  # a firmware without it fails here, at install, before any file is written
             "def __belay_hash(p):\n"
-            " import hashlib\n"
-            f" h=hashlib.sha256();f=open(p,'rb');b=bytearray({size});m=memoryview(b)\n"
+            f" h=__belay_hl.sha256();f=open(p,'rb');b=bytearray({size});m=memoryview(b)\n"
             " try:\n"
             "  while 1:\n"
             "   n=f.readinto(b)\n"
