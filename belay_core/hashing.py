@@ -79,6 +79,11 @@ def fnv1a32(data: bytes, state: int = FNV_OFFSET) -> int:
     return h
 
 
+def read_block(impl: Implementation) -> int:
+    """Bytes a board-side hasher reads at a time: 128 on the micro:bit's 9 KiB heap, else 512."""
+    return 128 if impl.platform == "microbit" else 512
+
+
 def fnv1a32_source(impl: Implementation, decorator: str = "") -> str:
     """MicroPython source of ``__belay_hash(path)``: FNV-1a 32 of a file, tuned for ``impl``.
 
@@ -95,7 +100,7 @@ def fnv1a32_source(impl: Implementation, decorator: str = "") -> str:
         A decorator line for the function, e.g. ``"@micropython.native"``.
     """
     wide = impl.arch in WIDE_INT_ARCHES or impl.platform in BIG_HEAP_PLATFORMS
-    size = 128 if impl.platform == "microbit" else 512
+    size = read_block(impl)
     head = f"{decorator}\n" if decorator else ""
     if wide:
         return (
@@ -210,7 +215,7 @@ class Sha256Hasher(Hasher):
 
     def board_code(self, impl: Implementation) -> str:
         """``__belay_hash`` feeding 512-byte blocks (128 on the micro:bit) to ``hashlib.sha256``."""
-        size = 128 if impl.platform == "microbit" else 512
+        size = read_block(impl)
         return (
             "import hashlib as __belay_hl\n"  # a firmware without it fails here, at install, before any file is written
             "def __belay_hash(p):\n"

@@ -201,11 +201,7 @@ class Pool:
     def my_board(self) -> Board:
         """The board `belay_device` uses: claimed once per process, the first free one from this worker's turn."""
         if self.mine is not None:
-            if self.mine.label in self.lost:
-                pytest.fail(
-                    f"board {self.mine.label} was lost ({self.lost[self.mine.label]}); it is not used again",
-                    pytrace=False,
-                )
+            self.fail_if_lost([self.mine])
             return self.mine
         boards = self.boards
         if not boards:
@@ -227,11 +223,13 @@ class Pool:
 
     def _discovered(self) -> Board:
         from belay_core import Device
+        from belay_core.plugins import discover_boards, get_plugins
         from belay_pytest.fleet import Board
 
-        with Device(timeout=self.timeout) as device:  # finds the one attached board
-            spec = device.spec
-        self._boards = [Board(spec=spec)]
+        found = discover_boards(get_plugins())
+        if len(found) != 1:
+            Device(timeout=self.timeout)  # none or several attached: Device says so, and how to choose
+        self._boards = [Board(spec=found[0])]
         return self.my_board()
 
     def all_boards(self) -> list[Board]:
@@ -244,10 +242,14 @@ class Pool:
                 "run the tests that use belay_devices without -n (e.g. -m), or with a fleet of their own",
                 pytrace=False,
             )
+        self.fail_if_lost(boards)
+        return boards
+
+    def fail_if_lost(self, boards: list[Board]) -> None:
+        """Fail the test at once when one of ``boards`` was lost earlier in this process."""
         lost = [board.label for board in boards if board.label in self.lost]
         if lost:
             pytest.fail(f"board {lost[0]} was lost ({self.lost[lost[0]]}); it is not used again", pytrace=False)
-        return boards
 
     @property
     def timeout(self) -> Optional[float]:
@@ -430,9 +432,7 @@ def _belay_test(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue("belay_device")
         if pool.mine is not None and pool.mine not in boards:
             boards.append(pool.mine)
-    lost = [board.label for board in boards if board.label in pool.lost]
-    if lost:
-        pytest.fail(f"board {lost[0]} was lost ({pool.lost[lost[0]]}); it is not used again", pytrace=False)
+    pool.fail_if_lost(boards)
     used = [pool.connected[board.label] for board in boards]
     request.node.stash[USED] = used
     for found in used:

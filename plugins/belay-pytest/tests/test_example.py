@@ -11,10 +11,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "board-tests"
 
 
 @pytest.fixture
-def example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BELAY_LOCK_DIR", str(pytester.path / "locks"))
-    monkeypatch.delenv("BELAY_DEVICE", raising=False)
-    monkeypatch.delenv("BELAY_FLEET", raising=False)
+def example(pytester: pytest.Pytester) -> Path:
     shutil.copytree(EXAMPLE, pytester.path, dirs_exist_ok=True)
     return pytester.path
 

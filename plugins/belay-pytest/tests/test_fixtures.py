@@ -10,19 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("lock_dir")
-
-
-@pytest.fixture
-def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Claims of these runs in a folder of their own (other test runs on this machine claim boards too)."""
-    folder = tmp_path / "locks"
-    monkeypatch.setenv("BELAY_LOCK_DIR", str(folder))
-    monkeypatch.delenv("BELAY_DEVICE", raising=False)
-    monkeypatch.delenv("BELAY_FLEET", raising=False)
-    return folder
-
-
 STATE = """
 def test_sets(belay_device):
     belay_device("x = 41")

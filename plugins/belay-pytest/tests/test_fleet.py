@@ -34,17 +34,6 @@ def test_board(belay_device, n):
 """
 
 
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Claims of these runs in a folder of their own."""
-    folder = tmp_path / "locks"
-    monkeypatch.setenv("BELAY_LOCK_DIR", str(folder))
-    monkeypatch.delenv("BELAY_DEVICE", raising=False)
-    monkeypatch.delenv("BELAY_FLEET", raising=False)
-    monkeypatch.delenv("BELAY_HOST", raising=False)
-    return folder
-
-
 def _fleet(path: Path, *names: str, host: str = "") -> Path:
     """A fleet file of emulated unix boards, one folder each (a distinct spec per board)."""
     lines = []
